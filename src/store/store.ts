@@ -1,0 +1,149 @@
+// The storage interface. Callers only ever see this file: SQLite (sqlite.ts) is the
+// embedded default, PostgreSQL fills the same interface for several bridge instances.
+// Every method that changes more than one row does it in one transaction.
+import type { Offering } from '../v3/schemas.js';
+
+export type ChangeType = 'upgrade' | 'downgrade' | 'close';
+export type ChangeStatus = 'pending' | 'applying' | 'applied' | 'cancelled' | 'superseded' | 'failed';
+/** Statuses `reseller.pending list` shows: a failed change stays until an operator acts. */
+export const LISTED_STATUSES: readonly ChangeStatus[] = ['pending', 'applying', 'failed'];
+
+export interface CustomerRecord {
+  id: number;
+  reseller: string;
+  username: string | null;
+  businessUid: string | null;
+  accountId: string;
+  /** 1-31; null until resolved from the mapping or the account's `created_at`. */
+  billingDay: number | null;
+  ips: string[];
+  ipGroups: string[];
+  tags: string[];
+  subscriptionParams: [string, string][];
+  /** False once the customer left the mappings: kept for history, never changed again. */
+  active: boolean;
+}
+
+export interface CustomerImport {
+  reseller: string;
+  username?: string | undefined;
+  businessUid?: string | undefined;
+  accountId: string;
+  /** From the mapping; when absent the stored day (if any) is kept. */
+  billingDay?: number | undefined;
+}
+
+export type CustomerRef = { reseller: string; username: string } | { businessUid: string } | { id: number };
+
+export interface PendingChange {
+  id: number;
+  customerId: number;
+  reseller: string;
+  username: string;
+  /** The account id when the change was scheduled; re-resolved before applying. */
+  accountId: string;
+  type: ChangeType;
+  /** Legacy package names: `currentPackage` as it was when scheduled. */
+  currentPackage: string;
+  targetPackage: string;
+  ips: string[];
+  ipGroups: string[];
+  /** ISO-8601 instant (00:00 UTC of the billing day). */
+  effectiveAt: string;
+  status: ChangeStatus;
+  attempts: number;
+  lastError: string | null;
+  /** Earliest time of the next attempt after a transient failure (ISO), else null. */
+  retryAt: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  /** Incremented by every claim; a finish with an older fence is refused. */
+  fence: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewPendingChange = Pick<
+  PendingChange,
+  'customerId' | 'accountId' | 'type' | 'currentPackage' | 'targetPackage' | 'ips' | 'ipGroups' | 'effectiveAt'
+>;
+
+export type AuditActor = 'legacy' | 'directory' | 'scheduler' | 'operator';
+
+export interface AuditInput {
+  actor: AuditActor;
+  /** e.g. `immediate_upgrade`, `scheduled_downgrade`, `pending.delete`, `apply`, `change_package`. */
+  action: string;
+  customerId: number;
+  changeId?: number | undefined;
+  /** `applied`, `noop`, `scheduled`, `replaced`, `cancelled`, `retry`, `failed`, ... */
+  outcome: string;
+  offeringsBefore?: Offering[] | undefined;
+  offeringsAfter?: Offering[] | undefined;
+  detail?: string | undefined;
+}
+
+export interface AuditRecord extends AuditInput {
+  id: number;
+  at: string;
+}
+
+/** What an applied change (immediate or scheduled) writes about the customer. */
+export interface CustomerUpdate {
+  ips?: string[] | undefined;
+  ipGroups?: string[] | undefined;
+  tags?: string[] | undefined;
+  subscriptionParams?: [string, string][] | undefined;
+}
+
+export type ScheduleResult = { outcome: 'created' | 'replaced' | 'unchanged'; change: PendingChange };
+
+export type FinishOutcome =
+  | { status: 'applied' }
+  | { status: 'failed'; reason: string }
+  /** Transient failure: back to `pending`, attempts + 1, not before `retryAt`. */
+  | { status: 'pending'; error: string; retryAt: string };
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+
+  /** Idempotent: upserts by (reseller, username) or business uid, marks missing ones inactive. */
+  importCustomers(customers: CustomerImport[]): Promise<void>;
+  findCustomer(ref: CustomerRef): Promise<CustomerRecord | undefined>;
+  listCustomers(filter?: { reseller?: string; active?: boolean }): Promise<CustomerRecord[]>;
+  setBillingDay(customerId: number, day: number): Promise<void>;
+  /** Of `ips`, those held by an active customer of `reseller` other than `exceptCustomerId`, with the holder. */
+  ipHolders(reseller: string, ips: string[], exceptCustomerId: number): Promise<Map<string, number>>;
+
+  /**
+   * One transaction after a successful immediate write upstream (or a confirmed no-op):
+   * supersedes the customer's listed pending change, applies `update`, appends `audit`.
+   */
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
+  /** Tags and subscription params only (a directory call with no package change). */
+  updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
+
+  /** Replaces (supersedes) the customer's pending change; the identical change again is `unchanged`. */
+  schedule(change: NewPendingChange, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<ScheduleResult>;
+  listPending(reseller: string, filter?: { username?: string; type?: ChangeType }): Promise<PendingChange[]>;
+  /** Operator view: every change in the given statuses, all resellers. */
+  listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]>;
+  /** Cancels the customer's pending (not applying) change; false when there is none. */
+  cancelPending(customerId: number, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<PendingChange | undefined>;
+  getChange(id: number): Promise<PendingChange | undefined>;
+
+  /**
+   * Claims up to `limit` changes due at `now` (effective and retry time passed): `pending` ones,
+   * and `applying` ones whose lease expired. Sets `applying`, the lease, and fence + 1.
+   */
+  claimDue(now: Date, owner: string, leaseMs: number, limit: number): Promise<PendingChange[]>;
+  /** Ends an attempt. Refused (false) unless the change is `applying` with this fence. */
+  finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean>;
+
+  appendAudit(audit: AuditInput): Promise<void>;
+  listAudit(filter?: { customerId?: number; changeId?: number }): Promise<AuditRecord[]>;
+
+  /** Serialises work on one customer across the edge and the scheduler (and, with PostgreSQL, across instances). */
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T>;
+}

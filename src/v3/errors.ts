@@ -1,0 +1,54 @@
+// Every failure of a v3 call becomes one V3Error, so callers branch on `kind`
+// and `status`, never on message text. Messages never carry the API key.
+
+export type V3ErrorKind =
+  | 'http' //            v3 answered with a non-success status
+  | 'timeout' //         connect/header/body timeout of one attempt
+  | 'deadline' //        the caller's deadline ran out (or a Retry-After would outlast it)
+  | 'network' //         connection refused/reset, DNS
+  | 'invalid-response'; // body was not the JSON the spec promises
+
+export class V3Error extends Error {
+  override readonly name = 'V3Error';
+  constructor(
+    readonly kind: V3ErrorKind,
+    message: string,
+    readonly details: {
+      operation: string;
+      status?: number;
+      errorId?: string;
+      field?: string;
+      retryAfterMs?: number;
+      attempts?: number;
+    },
+  ) {
+    super(message);
+  }
+
+  get status(): number | undefined {
+    return this.details.status;
+  }
+
+  /** Worth trying again later (the scheduler's rule): 429, 5xx, timeouts, network. */
+  get transient(): boolean {
+    if (this.kind === 'http') {
+      const s = this.details.status ?? 0;
+      return s === 429 || s >= 500;
+    }
+    return this.kind !== 'invalid-response';
+  }
+
+  /** The status a legacy client should see for this upstream failure. */
+  get gatewayStatus(): 502 | 503 | 504 {
+    if (this.kind === 'timeout' || this.kind === 'deadline') return 504;
+    if (this.kind === 'network') return 503;
+    const s = this.details.status ?? 0;
+    if (s === 429 || s === 503) return 503;
+    if (s === 504) return 504;
+    return 502;
+  }
+}
+
+export function isV3Error(e: unknown): e is V3Error {
+  return e instanceof V3Error;
+}
