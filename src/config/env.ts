@@ -1,0 +1,35 @@
+// The environment (DESIGN.md §2), validated once at start-up.
+import { z } from 'zod';
+import { ConfigError, describeIssues } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SENDGRID_API_URL: z
+    .union([z.literal('simulator'), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL or "simulator"' })])
+    .optional(),
+  BRIDGE_MAPPINGS: z.string().min(1).default('./mappings'),
+  BRIDGE_DB: z.string().min(1).default('./data/bridge.db'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  SIMULATOR_PORT: port.default(3001),
+  SIMULATOR_API_KEY: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Off switch for tests and the operator CLI, which drive passes themselves. */
+  BRIDGE_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  BRIDGE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  // An empty variable means "unset": shells and compose files often export blanks.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(present);
+  if (!result.success) throw new ConfigError(describeIssues('environment', result.error));
+  return result.data;
+}
