@@ -40,9 +40,11 @@ export class V3Error extends Error {
 
   /** The status a legacy client should see for this upstream failure. */
   get gatewayStatus(): 502 | 503 | 504 {
+    const s = this.details.status ?? 0;
+    // A deadline cut short by the upstream's own "come back later" is unavailability, not slowness.
+    if (this.kind === 'deadline' && (s === 429 || s === 503)) return 503;
     if (this.kind === 'timeout' || this.kind === 'deadline') return 504;
     if (this.kind === 'network') return 503;
-    const s = this.details.status ?? 0;
     if (s === 429 || s === 503) return 503;
     if (s === 504) return 504;
     return 502;
