@@ -1,0 +1,51 @@
+// Compact XML in ISO-8859-1, as the original server sent it: the prolog, a newline, then the
+// document with no whitespace between elements. Characters above U+00FF become decimal
+// character references; characters XML 1.0 does not allow are dropped.
+import type { Tree } from './tree.js';
+
+export const XML_PROLOG = '<?xml version="1.0" encoding="ISO-8859-1"?>';
+
+/** The whole answer: prolog, newline, `<result>` holding `tree`, as ISO-8859-1 bytes. */
+export function toXmlDocument(tree: Tree): Buffer {
+  return Buffer.from(`${XML_PROLOG}\n${element('result', tree)}`, 'latin1');
+}
+
+/** One element; anything with no content is written empty (`<ips/>`). */
+export function element(name: string, tree: Tree): string {
+  const content = elementContent(tree);
+  return content === '' ? `<${name}/>` : `<${name}>${content}</${name}>`;
+}
+
+function elementContent(tree: Tree): string {
+  if (typeof tree === 'string') return xmlText(tree);
+  if (typeof tree === 'number') return xmlText(Number.isFinite(tree) ? String(tree) : '0');
+  if (tree.type === 'list') return tree.items.map((item) => element(tree.item, item)).join('');
+  return tree.fields.map(([name, value]) => element(name, value)).join('');
+}
+
+/** Escaped text whose characters all fit in ISO-8859-1. */
+export function xmlText(text: string): string {
+  let out = '';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (!allowedInXml(code)) continue;
+    if (char === '&') out += '&amp;';
+    else if (char === '<') out += '&lt;';
+    else if (char === '>') out += '&gt;';
+    else if (code > 0xff) out += `&#${code};`;
+    else out += char;
+  }
+  return out;
+}
+
+/** XML 1.0 `Char`; lone surrogates and U+FFFE/U+FFFF fall outside it. */
+function allowedInXml(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
