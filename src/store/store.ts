@@ -104,6 +104,17 @@ export type FinishOutcome =
   /** Transient failure: back to `pending`, attempts + 1, not before `retryAt`. */
   | { status: 'pending'; error: string; retryAt: string };
 
+/**
+ * The customer's listed change is `applying` (claimed by the scheduler): its outcome is not
+ * known yet, so it can be neither cancelled nor replaced. Safe to retry once the attempt ends.
+ */
+export class ChangeInFlightError extends Error {
+  constructor(readonly change: PendingChange) {
+    super(`change ${change.id} of customer ${change.customerId} is being applied; retry once it has finished`);
+    this.name = 'ChangeInFlightError';
+  }
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -124,21 +135,34 @@ export interface Store {
   /** Tags and subscription params only (a directory call with no package change). */
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
 
-  /** Replaces (supersedes) the customer's pending change; the identical change again is `unchanged`. */
+  /**
+   * Replaces (supersedes) the customer's pending or failed change; the identical change again is
+   * `unchanged` (a failed one is replaced, so re-sending it retries). Throws ChangeInFlightError
+   * when the listed change is `applying` and differs. The audit's outcome is set from the result:
+   * `scheduled`, `replaced` or `noop`.
+   */
   schedule(change: NewPendingChange, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<ScheduleResult>;
   listPending(reseller: string, filter?: { username?: string; type?: ChangeType }): Promise<PendingChange[]>;
   /** Operator view: every change in the given statuses, all resellers. */
   listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]>;
-  /** Cancels the customer's pending (not applying) change; false when there is none. */
+  /**
+   * Cancels the customer's pending or failed change; undefined when there is none.
+   * Throws ChangeInFlightError when it is `applying` (its outcome is not known yet).
+   */
   cancelPending(customerId: number, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<PendingChange | undefined>;
   getChange(id: number): Promise<PendingChange | undefined>;
 
   /**
    * Claims up to `limit` changes due at `now` (effective and retry time passed): `pending` ones,
    * and `applying` ones whose lease expired. Sets `applying`, the lease, and fence + 1.
+   * Order: the time each became claimable (effective time, retry time or lease expiry), then id.
+   * Re-claiming an expired lease counts the lost attempt (attempts + 1, last_error says so).
    */
   claimDue(now: Date, owner: string, leaseMs: number, limit: number): Promise<PendingChange[]>;
-  /** Ends an attempt. Refused (false) unless the change is `applying` with this fence. */
+  /**
+   * Ends an attempt (attempts + 1) and appends `audit` for it, in one transaction. Refused (false,
+   * nothing written) unless the change is `applying` with this fence.
+   */
   finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean>;
 
   appendAudit(audit: AuditInput): Promise<void>;
