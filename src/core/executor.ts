@@ -49,6 +49,11 @@ export interface ImmediateChange {
 export class AccountExecutor {
   constructor(private readonly deps: ExecutorDeps) {}
 
+  /** The v3 API bound to a reseller's key. */
+  v3(reseller: ResellerMapping): V3Api {
+    return this.deps.v3For(reseller);
+  }
+
   /** Stage 1 of §3: the checks that need no v3 call (the store knows who holds which IP). */
   async precheck(reseller: ResellerMapping, customer: CustomerRecord, request: ChangeRequest): Promise<string[]> {
     const holders = await this.deps.store.ipHolders(reseller.api_user, [...request.ips], customer.id);
@@ -91,7 +96,7 @@ export class AccountExecutor {
     request: ChangeRequest,
     deadline: number,
   ): Promise<{ plan: Plan; before: Offering[]; after: Offering[] }> {
-    const v3 = this.deps.v3For(reseller);
+    const v3 = this.v3(reseller);
     const current = await this.readCurrent(v3, accountId, deadline);
     const plan = planChange(request, current, this.deps.mappings);
     const before = [...current.offerings];

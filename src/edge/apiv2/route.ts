@@ -1,0 +1,72 @@
+// /apiv2/:call — the legacy dispatcher. Precedence (DESIGN.md §3): unknown module or
+// format → 404; authentication → 401; unknown or missing task → 404; parameters → 400.
+import type { Request, Response } from 'express';
+import type { EdgeDeps } from '../app.js';
+import {
+  errors,
+  LegacyBadRequest,
+  normaliseParams,
+  notFound,
+  rawQueryOf,
+  readLegacyBody,
+  render,
+  unauthorized,
+  type LegacyDocument,
+  type LegacyFormat,
+} from '../legacy/index.js';
+import { accountTasks } from './account-tasks.js';
+import type { Task } from './answer.js';
+import { pendingTasks } from './pending-tasks.js';
+
+const REQUEST_BUDGET_MS = 20_000;
+const CALL = /^reseller\.(account|pending)(?:\.(json|xml))?$/;
+const MODULES: Record<string, Readonly<Record<string, Task>>> = { account: accountTasks, pending: pendingTasks };
+
+export function apiv2Handler(deps: EdgeDeps) {
+  const { mappings } = deps.config;
+
+  return async (req: Request, res: Response) => {
+    const call = String(req.params.call);
+    const match = CALL.exec(call);
+    const format: LegacyFormat = (match?.[2] as LegacyFormat | undefined) ?? (call.endsWith('.xml') ? 'xml' : 'json');
+    const send = (status: number, doc: LegacyDocument) => {
+      const answer = render(doc, format);
+      res.status(status).set('Content-Type', answer.contentType).send(answer.body);
+    };
+    if (!match || (req.method !== 'GET' && req.method !== 'POST')) return send(404, notFound());
+
+    let params;
+    try {
+      params = normaliseParams(rawQueryOf(req.originalUrl), await readLegacyBody(req));
+    } catch (error) {
+      if (error instanceof LegacyBadRequest) return send(error.status, errors([error.message]));
+      throw error;
+    }
+
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+    const reseller = await deps.authenticator.authenticate({
+      apiUser: params.get('api_user'),
+      apiKey: params.get('api_key'),
+      bearer: params.has('api_user') || params.has('api_key') ? undefined : bearer,
+    });
+    if (!reseller) return send(401, unauthorized());
+    res.locals.reseller = reseller.api_user;
+
+    const task = MODULES[match[1]!]![params.get('task') ?? ''];
+    if (!task || !Object.hasOwn(MODULES[match[1]!]!, params.get('task') ?? '')) return send(404, notFound());
+    if (params.malformed.length)
+      return send(reseller.errors_with_http_200 ? 200 : 400, errors(params.malformed.map((name) => `${name} must be a single value`)));
+
+    const answer = await task({
+      params,
+      reseller,
+      mappings,
+      store: deps.store,
+      executor: deps.executor,
+      changes: deps.changes,
+      now: deps.now,
+      deadline: Date.now() + REQUEST_BUDGET_MS,
+    });
+    send(answer.status >= 400 && reseller.errors_with_http_200 ? 200 : answer.status, answer.doc);
+  };
+}

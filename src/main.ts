@@ -1,0 +1,35 @@
+// `npm start`: the bridge process, with the embedded simulator when the upstream is `simulator`.
+import { ConfigError } from './config/errors.js';
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 24 || (major === 24 && minor < 21)) {
+  process.stderr.write(
+    `reseller-bridge needs Node 24.21 or newer; this is Node ${process.versions.node}.\n` +
+      'Run it with `npm start` after `npm ci`: the project pins Node 24 through its `node` dependency.\n',
+  );
+  process.exit(1);
+}
+
+const { loadConfig } = await import('./config/config.js');
+const { startBridge } = await import('./server.js');
+const { createLogger } = await import('./log.js');
+
+const logger = createLogger({ name: 'reseller-bridge' });
+try {
+  const config = loadConfig();
+  const bridge = await startBridge(config, { logger });
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await bridge.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  logger.fatal({ err: error }, 'start-up failed');
+  process.exit(1);
+}

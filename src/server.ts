@@ -1,0 +1,170 @@
+// Composition root: builds the bridge from its configuration, outermost pieces last.
+// Tests, the operator CLI and `npm start` all assemble the bridge through here.
+import { existsSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { BridgeConfig } from './config/config.js';
+import type { ResellerMapping } from './config/mappings.js';
+import { resolveBillingDays } from './core/billing-days.js';
+import { AccountExecutor } from './core/executor.js';
+import { ChangeScheduler } from './core/scheduling.js';
+import { createApp } from './edge/app.js';
+import { LegacyAuthenticator } from './edge/auth.js';
+import { answerClientError } from './edge/client-error.js';
+import type { Logger } from './log.js';
+import { defaultSchedulerOptions, Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+import { startSimulator, type Simulator } from './simulator/server.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+import type { V3Api } from './v3/api.js';
+import { createV3Upstream, type V3UpstreamOptions } from './v3/client.js';
+
+export interface BridgeOptions {
+  logger: Logger;
+  /** The bridge's clock (scheduling dates, the scheduler); v3 timeouts always use real time. */
+  now?: () => Date;
+  /** Listen at all (the operator CLI only needs the parts). */
+  listen?: boolean;
+  scheduler?: Partial<SchedulerOptions>;
+  upstream?: Partial<V3UpstreamOptions>;
+}
+
+export interface Bridge {
+  config: BridgeConfig;
+  url: string;
+  server: Server | undefined;
+  store: Store;
+  simulator: Simulator | undefined;
+  scheduler: Scheduler;
+  executor: AccountExecutor;
+  v3For(reseller: ResellerMapping): V3Api;
+  close(): Promise<void>;
+}
+
+export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<Bridge> {
+  const { env, mappings } = config;
+  const { logger } = options;
+  const now = options.now ?? (() => new Date());
+
+  const freshDatabase = !env.DATABASE_URL && env.BRIDGE_DB !== ':memory:' && !existsSync(env.BRIDGE_DB);
+  const store = await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL });
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    let simulator: Simulator | undefined;
+    let baseUrl: string;
+    if (config.upstream.kind === 'simulator') {
+      // The simulator's state lives beside the database: a new database starts a new world.
+      if (freshDatabase) rmSync(config.simulatorStateFile, { force: true });
+      simulator = await startSimulator({
+        seed: mappings.simulatorSeed!,
+        host: '127.0.0.1',
+        port: env.SIMULATOR_PORT,
+        ...(env.SIMULATOR_API_KEY ? { apiKeyOverride: env.SIMULATOR_API_KEY } : {}),
+        stateFile: env.BRIDGE_DB === ':memory:' ? undefined : config.simulatorStateFile,
+        logger: logger.child({ component: 'simulator' }),
+      });
+      closers.unshift(() => simulator!.close());
+      baseUrl = simulator.url;
+    } else {
+      baseUrl = config.upstream.url;
+    }
+
+    const upstream = createV3Upstream({
+      baseUrl,
+      ...(config.upstream.kind === 'simulator' ? { ratePerSecond: 5_000, burst: 5_000 } : {}),
+      ...options.upstream,
+    });
+    closers.unshift(() => upstream.close());
+    const clients = new Map<string, V3Api>();
+    const v3For = (reseller: ResellerMapping): V3Api => {
+      let client = clients.get(reseller.api_user);
+      if (!client) {
+        client = upstream.forKey(config.v3Keys.get(reseller.api_user) ?? '');
+        clients.set(reseller.api_user, client);
+      }
+      return client;
+    };
+
+    await store.importCustomers(
+      mappings.customers.map((c) => ({
+        reseller: c.reseller,
+        username: c.username,
+        businessUid: c.business_uid,
+        accountId: c.account_id,
+        billingDay: c.billing_day,
+      })),
+    );
+    await resolveBillingDays({ store, mappings, v3For, logger }).catch((error: unknown) =>
+      logger.warn({ err: error }, 'billing days not resolved at start-up; they will be on first use'),
+    );
+
+    const executor = new AccountExecutor({ store, mappings, v3For, now: () => Date.now(), logger });
+    const changes = new ChangeScheduler({
+      store,
+      mappings,
+      executor,
+      v3For,
+      now,
+      billingDayOf: async (customer) => {
+        await resolveBillingDays({ store, mappings, v3For, logger });
+        return (await store.findCustomer({ id: customer.id }))?.billingDay ?? undefined;
+      },
+    });
+    const scheduler = new Scheduler(
+      { store, executor, mappings, logger: logger.child({ component: 'scheduler' }) },
+      {
+        ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
+        intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
+        now,
+        ...options.scheduler,
+      },
+    );
+
+    const authenticator = new LegacyAuthenticator(mappings.resellers, config.v3Keys);
+    const app = createApp({ config, store, executor, changes, authenticator, logger, now, simulator });
+
+    let server: Server | undefined;
+    let url = '';
+    if (options.listen !== false) {
+      server = createServer(app);
+      server.on('clientError', answerClientError);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(env.PORT, env.HOST, resolve);
+      });
+      const address = server.address() as AddressInfo;
+      url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${address.port}`;
+      const listening = server;
+      closers.unshift(
+        () =>
+          new Promise<void>((resolve) => {
+            listening.close(() => resolve());
+            listening.closeIdleConnections();
+          }),
+      );
+      logger.info({ url, upstream: config.upstream.kind === 'simulator' ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
+    }
+    if (env.BRIDGE_SCHEDULER === 'on' && options.listen !== false) scheduler.start();
+    closers.unshift(() => scheduler.stop());
+
+    return {
+      config,
+      url,
+      server,
+      store,
+      simulator,
+      scheduler,
+      executor,
+      v3For,
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers.splice(0)) await close().catch(() => undefined);
+}
