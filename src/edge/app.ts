@@ -40,12 +40,14 @@ export function createApp(deps: EdgeDeps): express.Express {
   app.all('/v1/partners/accounts/:businessUid/change_package', directoryHandler(deps));
 
   app.use((_req: Request, res: Response) => {
-    res.status(404).type('application/json').send(NOT_FOUND);
+    res.status(404).setHeader('Content-Type', 'application/json');
+    res.end(NOT_FOUND);
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     deps.logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
     if (res.headersSent) return void res.destroy();
-    res.status(500).type('application/json').send(INTERNAL);
+    res.status(500).setHeader('Content-Type', 'application/json');
+    res.end(INTERNAL);
   });
   return app;
 }

@@ -8,7 +8,7 @@ import { errorIds, serverErrorBodies, serverErrorStatuses, specError, type Error
 import { operationIds, type OperationId } from './operations.js';
 
 const operation = z.enum(operationIds);
-const serverStatus = z.union(serverErrorStatuses.map((s) => z.literal(s)) as [z.ZodLiteral<500>, z.ZodLiteral<502>, z.ZodLiteral<503>, z.ZodLiteral<504>]);
+const serverStatus = z.literal(serverErrorStatuses);
 const millis = z.number().int().min(0).max(600_000);
 const lateWriteOperations = ['UpdateAccountOffering', 'UpdateAccountState', 'CreateAccount', 'DeleteAccount'] as const;
 export type LateWriteOperation = (typeof lateWriteOperations)[number];

@@ -31,7 +31,9 @@ export function apiv2Handler(deps: EdgeDeps) {
     const format: LegacyFormat = (match?.[2] as LegacyFormat | undefined) ?? (call.endsWith('.xml') ? 'xml' : 'json');
     const send = (status: number, doc: LegacyDocument) => {
       const answer = render(doc, format);
-      res.status(status).set('Content-Type', answer.contentType).send(answer.body);
+      // setHeader, not res.set: Express would append a charset the legacy answers never had.
+      res.status(status).setHeader('Content-Type', answer.contentType);
+      res.end(answer.body);
     };
     if (!match || (req.method !== 'GET' && req.method !== 'POST')) return send(404, notFound());
 
