@@ -70,9 +70,12 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       baseUrl = config.upstream.url;
     }
 
+    // The embedded simulator has no rate limit to respect; a real upstream gets the default or SENDGRID_RATE_LIMIT.
+    const rate = env.SENDGRID_RATE_LIMIT ?? (config.upstream.kind === 'simulator' ? Infinity : undefined);
     const upstream = createV3Upstream({
       baseUrl,
-      ...(config.upstream.kind === 'simulator' ? { ratePerSecond: 5_000, burst: 5_000 } : {}),
+      ...(rate !== undefined ? { ratePerSecond: rate } : {}),
+      ...(rate !== undefined && Number.isFinite(rate) ? { burst: Math.max(1, Math.ceil(rate * 2)) } : {}),
       ...options.upstream,
     });
     closers.unshift(() => upstream.close());
@@ -116,6 +119,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       {
         ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
         intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
+        leaseMs: env.BRIDGE_SCHEDULER_LEASE_MS,
         now,
         ...options.scheduler,
       },

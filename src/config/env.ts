@@ -22,6 +22,10 @@ const envSchema = z.object({
   /** Off switch for tests and the operator CLI, which drive passes themselves. */
   BRIDGE_SCHEDULER: z.enum(['on', 'off']).default('on'),
   BRIDGE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+  /** How long a claimed change is ours before another pass (or instance) may take it over. */
+  BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
+  /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
+  SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
