@@ -1,6 +1,6 @@
 // `npm run simulator` as its own process: `node dist/src/simulator/main.js` after a build,
 // with node_modules/.bin (the pinned Node 24) first on PATH.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -59,8 +59,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
 }
 
 beforeAll(() => {
-  // The whole project is compiled; errors in files under construction elsewhere do not stop the emit.
-  spawnSync('tsc', ['-p', 'tsconfig.build.json'], { cwd: projectRoot, env: { ...process.env, PATH }, stdio: 'ignore' });
+  // dist/ is compiled once per run by test/global-setup.ts.
   expect(existsSync(entry)).toBe(true);
 }, 120_000);
 

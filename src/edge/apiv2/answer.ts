@@ -10,6 +10,8 @@ import { errors, success, type LegacyDocument, type LegacyParams } from '../lega
 export interface TaskAnswer {
   status: number;
   doc: LegacyDocument;
+  /** The failure behind a 5xx/409 answer, for the operator's log. */
+  cause?: unknown;
 }
 
 export interface TaskContext {
@@ -47,12 +49,14 @@ export function answerFailure(error: unknown): TaskAnswer {
     return {
       status: error.gatewayStatus,
       doc: errors([`SendGrid v3 ${error.details.operation} ${what}; nothing was changed, the request is safe to retry`]),
+      cause: error,
     };
   }
   if (error instanceof ChangeInFlightError)
     return {
       status: 409,
       doc: errors(['A scheduled change of this user is being applied right now; retry in a moment']),
+      cause: error,
     };
   throw error;
 }

@@ -69,6 +69,7 @@ export function apiv2Handler(deps: EdgeDeps) {
       now: deps.now,
       deadline: Date.now() + REQUEST_BUDGET_MS,
     });
+    if (answer.cause) deps.logger.warn({ err: answer.cause, reseller: reseller.api_user, call }, 'legacy task failed');
     send(answer.status >= 400 && reseller.errors_with_http_200 ? 200 : answer.status, answer.doc);
   };
 }
