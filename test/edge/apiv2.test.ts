@@ -1,35 +1,21 @@
 // The legacy apiv2 surface end to end: supertest → bridge → embedded simulator.
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH, DEMO, startTestBridge, type TestBridge } from '../helpers/bridge.js';
-import { validateRecordedV3Request } from '../helpers/v3-contract.js';
+import { describe, expect, it } from 'vitest';
+import { AUTH, DEMO, startTestBridge, useTestBridge, packageOf as packageOfAccount } from '../helpers/bridge.js';
 import { apiExamples, compactJson, compactXml, readContract } from './legacy/contracts.js';
 
-let bridge: TestBridge;
-const sim = () => bridge.simulator!;
+const current = useTestBridge();
+const sim = () => current().simulator!;
 const offeringsOf = (id: string) => sim().account(id)!.offerings.map((o) => `${o.name}:${o.quantity ?? 1}`).sort();
-const packageOf = (id: string) => sim().account(id)!.offerings.find((o) => o.type === 'package')!.name;
+const packageOf = (id: string) => packageOfAccount(current(), id);
 const totalWrites = () =>
   Object.values(DEMO.accounts).reduce((n, id) => n + sim().writes(id).offerings + sim().writes(id).state, 0);
 const docs = apiExamples(readContract('seeds/003_7b30537831e4d720.txt'));
 
-beforeAll(async () => {
-  bridge = await startTestBridge();
-});
-afterAll(async () => bridge.stop());
-beforeEach(() => {
-  sim().reset();
-  sim().clearRequests();
-});
-afterEach(() => {
-  // Every request the bridge sent upstream is one the official v3 spec allows.
-  for (const r of sim().requests) expect(validateRecordedV3Request(r), `${r.method} ${r.path}`).toEqual([]);
-  sim().faults.clear();
-});
 
-const get = (call: string, query: string) => request(bridge.url).get(`/apiv2/${call}?${query}`);
+const get = (call: string, query: string) => request(current().url).get(`/apiv2/${call}?${query}`);
 const post = (call: string, form: string) =>
-  request(bridge.url).post(`/apiv2/${call}`).type('form').send(form);
+  request(current().url).post(`/apiv2/${call}`).type('form').send(form);
 
 describe('the documented examples', () => {
   it('2012 GET form: immediate_upgrade to Basic answers success and moves the customer', async () => {
@@ -167,7 +153,7 @@ describe('authentication, precedence and methods', () => {
     ['api_user=apikey with a wrong key', 'api_user=apikey&api_key=SG.wrong', {}],
     ['a wrong Bearer key', '', { Authorization: 'Bearer SG.wrong' }],
   ])('%s → 401', async (_name, auth, headers) => {
-    const res = await request(bridge.url).get(`/apiv2/reseller.account.json?${auth}&task=overview&user=user4`).set(headers);
+    const res = await request(current().url).get(`/apiv2/reseller.account.json?${auth}&task=overview&user=user4`).set(headers);
     expect(res.status).toBe(401);
     expect(res.text).toBe(denied);
   });
@@ -176,7 +162,7 @@ describe('authentication, precedence and methods', () => {
     ['api_user=apikey + the v3 key', `api_user=apikey&api_key=${DEMO.key}`, {}],
     ['Authorization: Bearer', '', { Authorization: `Bearer ${DEMO.key}` }],
   ])('%s authenticates', async (_name, auth, headers) => {
-    const res = await request(bridge.url).get(`/apiv2/reseller.account.json?${auth}&task=overview&user=user4`).set(headers);
+    const res = await request(current().url).get(`/apiv2/reseller.account.json?${auth}&task=overview&user=user4`).set(headers);
     expect(res.status).toBe(200);
   });
 
@@ -198,7 +184,7 @@ describe('authentication, precedence and methods', () => {
     ['another method', 'PUT', `/apiv2/reseller.account.json?${AUTH}&task=overview&user=user4`, 404],
     ['DELETE', 'DELETE', `/apiv2/reseller.pending.json?${AUTH}&task=delete&user=user4`, 404],
   ])('%s: %s %s', async (_name, method, path, status) => {
-    const res = await request(bridge.url)[method.toLowerCase() as 'get'](path);
+    const res = await request(current().url)[method.toLowerCase() as 'get'](path);
     expect(res.status).toBe(status);
     if (status === 404) expect(res.text).toMatch(/Not found/);
     expect(res.headers['content-type']).not.toMatch(/html/);
@@ -206,7 +192,7 @@ describe('authentication, precedence and methods', () => {
 
   it('no suffix means JSON, and unknown paths answer JSON', async () => {
     expect((await get('reseller.account', `${AUTH}&task=overview&user=user4`)).headers['content-type']).toBe('application/json');
-    const res = await request(bridge.url).get('/nowhere');
+    const res = await request(current().url).get('/nowhere');
     expect(res.status).toBe(404);
     expect(res.text).toBe('{"error":{"code":404,"message":"Not found"}}');
   });
@@ -218,7 +204,7 @@ describe('authentication, precedence and methods', () => {
   });
 
   it('multipart bodies work like urlencoded ones', async () => {
-    const res = await request(bridge.url)
+    const res = await request(current().url)
       .post('/apiv2/reseller.account.json')
       .field('api_user', DEMO.apiUser)
       .field('api_key', DEMO.password)

@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH, DEMO, projectRoot, startTestBridge, type TestBridge } from '../helpers/bridge.js';
-import { validateRecordedV3Request } from '../helpers/v3-contract.js';
+import { describe, expect, it } from 'vitest';
+import { AUTH, DEMO, projectRoot, useTestBridge, packageOf as packageOfAccount } from '../helpers/bridge.js';
 
 const TOKEN = 'aaaabbbbccccddddeeeeffff11112222';
 const BUSINESS = '88pzdbz1hmkdoel4';
@@ -23,27 +22,15 @@ const operation = Object.values(partnersApi.paths as Record<string, Record<strin
 const declaredText = (status: string) => operation.responses[status]!.content['application/json'].examples.Result.value;
 const validate200 = new Ajv2020({ strict: false }).compile(operation.responses['200']!.content['application/json'].schema!);
 
-let bridge: TestBridge;
-const sim = () => bridge.simulator!;
-const packageOf = (id: string) => sim().account(id)!.offerings.find((o) => o.type === 'package')!.name;
+const current = useTestBridge();
+const sim = () => current().simulator!;
+const packageOf = (id: string) => packageOfAccount(current(), id);
 const writes = () => sim().writes(DEMO.accounts.business).offerings;
-const customer = async () => (await bridge.store.findCustomer({ businessUid: BUSINESS }))!;
+const customer = async () => (await current().store.findCustomer({ businessUid: BUSINESS }))!;
 
-beforeAll(async () => {
-  bridge = await startTestBridge();
-});
-afterAll(async () => bridge.stop());
-beforeEach(() => {
-  sim().reset();
-  sim().clearRequests();
-});
-afterEach(() => {
-  for (const r of sim().requests) expect(validateRecordedV3Request(r), `${r.method} ${r.path}`).toEqual([]);
-  sim().faults.clear();
-});
 
 const change = (query: string, business = BUSINESS, token: string | null = TOKEN) => {
-  const req = request(bridge.url).get(`/v1/partners/accounts/${business}/change_package?${query}`);
+  const req = request(current().url).get(`/v1/partners/accounts/${business}/change_package?${query}`);
   return token === null ? req : req.set('Authorization', `Token token="${token}"`);
 };
 
@@ -56,12 +43,12 @@ describe('a package change', () => {
     expect(packageOf(DEMO.accounts.business)).toBe('org.ei.platinum20.v1');
     expect(writes()).toBe(1);
     expect((await customer()).tags).toEqual(['vip', 'eu']);
-    const audit = await bridge.store.listAudit({ customerId: (await customer()).id });
+    const audit = await current().store.listAudit({ customerId: (await customer()).id });
     expect(audit.at(-1)).toMatchObject({ actor: 'directory', outcome: 'applied' });
   });
 
   it('is answered the same on POST (an extension), and is a no-op when repeated', async () => {
-    const first = await request(bridge.url)
+    const first = await request(current().url)
       .post(`/v1/partners/accounts/${BUSINESS}/change_package`)
       .set('Authorization', `Token token="${TOKEN}"`)
       .type('form')
@@ -99,12 +86,12 @@ describe('a package change', () => {
 
   it('supersedes a pending legacy change of the same account', async () => {
     const username = 'owner@88pzdbz1hmkdoel4.example';
-    await request(bridge.url)
+    await request(current().url)
       .get(`/apiv2/reseller.account.json?${AUTH}&task=scheduled_upgrade&package=Platinum%2020&user=${username}`)
       .expect(200);
-    expect(await bridge.store.listPending(DEMO.apiUser, { username })).toHaveLength(1);
+    expect(await current().store.listPending(DEMO.apiUser, { username })).toHaveLength(1);
     expect((await change('package_name=platinum20')).status).toBe(200);
-    expect(await bridge.store.listPending(DEMO.apiUser, { username })).toHaveLength(0);
+    expect(await current().store.listPending(DEMO.apiUser, { username })).toHaveLength(0);
   });
 });
 
@@ -113,7 +100,7 @@ describe('refusals', () => {
   it.each([
     ['an unknown token', () => change('package_name=platinum20', BUSINESS, 'ffffffffffffffffffffffffffffffff')],
     ['a missing header', () => change('package_name=platinum20', BUSINESS, null)],
-    ['a Bearer header', () => request(bridge.url).get(`/v1/partners/accounts/${BUSINESS}/change_package`).set('Authorization', `Bearer ${TOKEN}`)],
+    ['a Bearer header', () => request(current().url).get(`/v1/partners/accounts/${BUSINESS}/change_package`).set('Authorization', `Bearer ${TOKEN}`)],
     ['an unknown business', () => change('package_name=platinum20', 'nosuchbusiness00')],
     ['another reseller’s business', () => change('package_name=platinum20', OTHER_RESELLERS_BUSINESS)],
   ])('%s → 401 as declared', async (_name, send) => {

@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startBridge, type Bridge, type BridgeOptions } from '../../src/server.js';
+import { validateRecordedV3Request } from './v3-contract.js';
 
 export const projectRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const demoMappings = join(projectRoot, 'mappings');
@@ -59,3 +61,29 @@ export const DEMO = {
 } as const;
 
 export const AUTH = `api_user=${DEMO.apiUser}&api_key=${DEMO.password}`;
+
+/**
+ * One bridge for a test file: the simulator is reset before each test, and after each test every
+ * request the bridge sent upstream must be one the official v3 spec allows.
+ */
+export function useTestBridge(): () => TestBridge {
+  let bridge: TestBridge | undefined;
+  beforeAll(async () => {
+    bridge = await startTestBridge();
+  });
+  afterAll(async () => bridge?.stop());
+  beforeEach(() => {
+    bridge!.simulator!.reset();
+    bridge!.simulator!.clearRequests();
+  });
+  afterEach(() => {
+    for (const r of bridge!.simulator!.requests) expect(validateRecordedV3Request(r), `${r.method} ${r.path}`).toEqual([]);
+    bridge!.simulator!.faults.clear();
+  });
+  return () => bridge!;
+}
+
+/** The package offering a simulated account is on. */
+export function packageOf(bridge: Bridge, accountId: string): string | undefined {
+  return bridge.simulator!.account(accountId)?.offerings.find((o) => o.type === 'package')?.name;
+}
