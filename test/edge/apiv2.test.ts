@@ -262,3 +262,24 @@ describe('upstream failures and retries', () => {
     expect(final.filter((o) => o.includes('dedicated_ip'))).toEqual(['org.ei.addon.dedicated_ip.v1:1']);
   });
 });
+
+describe('requests the HTTP parser rejects', () => {
+  it('a raw space in the URL (as some doc renderings show it) gets a legacy 400, not HTML', async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(current().url).port);
+    const raw = await new Promise<string>((done) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(`GET /apiv2/reseller.account.json?${AUTH}&task=immediate_upgrade&package=Basic Package&user=customer@example.com HTTP/1.1\r\nHost: x\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (c) => (text += c.toString()));
+      socket.on('close', () => done(text));
+    });
+    expect(raw).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+    expect(raw).toMatch(/Content-Type: application\/json\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      message: 'error',
+      errors: ['Malformed HTTP request: encode spaces in the URL as %20 or +'],
+    });
+  });
+});

@@ -139,3 +139,16 @@ describe('refusals', () => {
     expect(await customer()).toEqual(before);
   });
 });
+
+describe('request bodies', () => {
+  it('an oversized POST body → 413 JSON, nothing changed', async () => {
+    const res = await request(current().url)
+      .post(`/v1/partners/accounts/${BUSINESS}/change_package`)
+      .set('Authorization', `Token token="${TOKEN}"`)
+      .type('form')
+      .send(`package_name=platinum20&edit_tags=${'x'.repeat(70_000)}`);
+    expect(res.status).toBe(413);
+    expect(res.body.message).toMatch(/too large/);
+    expect(writes()).toBe(0);
+  });
+});

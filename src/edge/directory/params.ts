@@ -16,7 +16,7 @@ const PARAMS = 'external_subscription_params';
 
 /** `pairs` in the order sent (query first, then body). Undeclared parameters are ignored. */
 export function parseDirectoryParams(
-  pairs: Iterable<[string, string]>,
+  pairs: Iterable<readonly [string, string]>,
   knownPackages: readonly string[],
 ): ParsedDirectoryChange {
   const errors: string[] = [];

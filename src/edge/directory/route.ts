@@ -1,10 +1,11 @@
 // GET (and, as an extension, POST) /v1/partners/accounts/{business_uid}/change_package:
 // the vcita directory-token "Account Manipulation" call over v3 (DESIGN.md §4).
-import express, { type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { DirectoryMapping } from '../../config/mappings.js';
 import { digestsEqual, hashToken } from '../../core/credentials.js';
 import { isV3Error } from '../../v3/errors.js';
 import type { EdgeDeps } from '../app.js';
+import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 
 const REQUEST_BUDGET_MS = 20_000;
@@ -12,7 +13,6 @@ const UNPROCESSABLE = 'Bad parameter(s), see content for more information.';
 
 export function directoryHandler(deps: EdgeDeps) {
   const { mappings } = deps.config;
-  const formBody = express.text({ type: 'application/x-www-form-urlencoded', limit: '64kb' });
 
   const directoryFor = (token: string | undefined): DirectoryMapping | undefined => {
     if (token === undefined) return undefined;
@@ -31,11 +31,15 @@ export function directoryHandler(deps: EdgeDeps) {
     const reseller = mappings.resellerByUser.get(directory.reseller)!;
     res.locals.reseller = directory.id;
 
-    const body = req.method === 'POST' ? await readForm(req, res, formBody) : '';
-    if (body === undefined) return unprocessable(res, ['the request body could not be read']);
-    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+    let body: BodyFields | undefined;
+    try {
+      body = await readLegacyBody(req);
+    } catch (error) {
+      if (!(error instanceof LegacyBadRequest)) throw error;
+      return void res.status(error.status).json({ message: error.message });
+    }
     const parsed = parseDirectoryParams(
-      [...new URLSearchParams(query), ...new URLSearchParams(body)],
+      [...parseFormPairs(rawQueryOf(req.originalUrl)), ...(body ?? [])],
       Object.keys(directory.packages),
     );
     if (!parsed.ok) return unprocessable(res, parsed.errors);
@@ -78,12 +82,6 @@ export function directoryHandler(deps: EdgeDeps) {
     }
     res.status(200).json({ business_id: businessUid });
   };
-}
-
-function readForm(req: Request, res: Response, parser: express.RequestHandler): Promise<string | undefined> {
-  return new Promise((resolve) =>
-    parser(req, res, (error?: unknown) => resolve(error ? undefined : typeof req.body === 'string' ? req.body : '')),
-  );
 }
 
 function accessDenied(res: Response): void {
