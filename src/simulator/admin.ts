@@ -17,6 +17,8 @@ export interface AdminDeps {
   faults: FaultController;
   log: RequestLog;
   reset: () => void;
+  /** The absolute path of the state file, so another process can tell it shares this world. */
+  stateFile: string | null;
   /** The account a one-time SSO token was issued for (the token is spent). */
   redeemSso: (token: string) => string | undefined;
 }
@@ -30,6 +32,8 @@ export async function handleAdmin(req: IncomingMessage, pathname: string, deps: 
   const route = `${req.method} ${resource}${id === undefined ? '' : '/:id'}`;
 
   switch (route) {
+    case 'GET info':
+      return { status: 200, body: { state_file: deps.stateFile } };
     case 'GET faults':
       return { status: 200, body: deps.faults.settings };
     case 'PUT faults':

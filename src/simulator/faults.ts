@@ -39,6 +39,8 @@ export const faultPatchSchema = z.strictObject({
       count: z.number().int().min(1).default(1),
       delayMs: millis,
       operation: z.enum(lateWriteOperations).default('UpdateAccountOffering'),
+      /** Answer this many matching writes on time first (hold the k-th and later: skip k-1). */
+      skip: z.number().int().min(0).default(0),
     })
     .nullable()
     .optional(),
@@ -53,7 +55,7 @@ export interface FaultSettings {
   failNext: { count: number; status: ServerErrorStatus; operation?: OperationId } | null;
   rateLimit: { count?: number; retryAfterSeconds: number; operation?: OperationId } | null;
   down: false | 'reset' | 'refuse';
-  lateWrite: { count: number; delayMs: number; operation: LateWriteOperation } | null;
+  lateWrite: { count: number; delayMs: number; operation: LateWriteOperation; skip: number } | null;
 }
 
 export interface InjectedAnswer {
@@ -148,8 +150,8 @@ export class FaultController {
   }
 
   /** The next `count` offerings PUTs (or the given write) are applied, then answered `delayMs` later. */
-  answerLate(delayMs: number, count = 1, operation: LateWriteOperation = 'UpdateAccountOffering'): this {
-    this.set({ lateWrite: { delayMs, count, operation } });
+  answerLate(delayMs: number, count = 1, operation: LateWriteOperation = 'UpdateAccountOffering', skip = 0): this {
+    this.set({ lateWrite: { delayMs, count, operation, skip } });
     return this;
   }
 
@@ -183,6 +185,10 @@ export class FaultController {
   takeLateWrite(op: OperationId): number | undefined {
     const late = this.current.lateWrite;
     if (!late || late.operation !== op) return undefined;
+    if (late.skip > 0) {
+      this.current.lateWrite = { ...late, skip: late.skip - 1 };
+      return undefined;
+    }
     this.current.lateWrite = late.count > 1 ? { ...late, count: late.count - 1 } : null;
     return late.delayMs;
   }

@@ -4,6 +4,7 @@
 // Request pipeline for the v3 surface: record → down? → latency → injected fault
 // → operation match (404) → bearer auth (401) → JSON body (400) → operation →
 // optional late answer. Admin routes (/_simulator/) skip all of it.
+import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -189,6 +190,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           faults,
           log,
           reset,
+          stateFile: stateFile ? resolve(stateFile) : null,
           redeemSso(token) {
             const accountId = ssoTokens.get(token);
             ssoTokens.delete(token);

@@ -22,7 +22,7 @@ const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.
 const entry = resolve(projectRoot, 'dist/src/cli/main.js');
 
 /** A temp folder with the demo world's environment (no port of the machine is taken). */
-export function tempWorld(): { dir: string; env: Record<string, string>; remove(): void } {
+export function tempWorld(): { dir: string; env: Record<string, string> & { BRIDGE_DB: string }; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-cli-'));
   return {
     dir,

@@ -1,0 +1,105 @@
+// The operator CLI: one commander program, run against injected streams so tests can
+// drive it in-process. Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { LISTED_STATUSES } from '../store/store.js';
+import { auditCommand, type AuditOptions } from './commands/audit.js';
+import { customersCommand, type CustomersOptions } from './commands/customers.js';
+import { hashPasswordCommand, hashTokenCommand } from './commands/hash.js';
+import { pendingCommand, type PendingOptions } from './commands/pending.js';
+import { runSchedulerCommand, type RunSchedulerOptions } from './commands/run-scheduler.js';
+import { CliError, EXIT, type CliIo, type ExitCode } from './io.js';
+import { CHANGE_STATUSES, parseChangeId, parseInstant, parseStatuses } from './options.js';
+
+const ENVIRONMENT_NOTE = `
+Configuration comes from the environment of \`npm start\`: BRIDGE_DB, DATABASE_URL,
+BRIDGE_MAPPINGS, SENDGRID_API_URL, the resellers' v3 key variables, SIMULATOR_PORT.
+Logs go to stderr (level warn unless LOG_LEVEL is set); results go to stdout.`;
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('bridge')
+    .description('Operator commands of reseller-bridge')
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    // Errors come back to runCli as exceptions instead of ending the process (inherited by the commands below).
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', ENVIRONMENT_NOTE);
+
+  program
+    .command('hash-password')
+    .description('print the scrypt hash of a reseller password, for password_hash in mappings/resellers.json')
+    .argument('[password]', 'the password; omit it to read it from stdin and keep it out of shell history')
+    .action((password: string | undefined) => hashPasswordCommand(io, password));
+
+  program
+    .command('hash-token')
+    .description('print the HMAC of a directory token, for token_hmac in mappings/directories.json')
+    .argument('[token]', 'the token; omit it to read it from stdin and keep it out of shell history')
+    .action((token: string | undefined) => hashTokenCommand(io, token));
+
+  program
+    .command('pending')
+    .description('list scheduled changes: current → target package, effective date, status, attempts, last error')
+    .option(`--status <list>`, `comma-separated statuses: ${CHANGE_STATUSES.join(', ')}, or all`, parseStatuses, [...LISTED_STATUSES])
+    .option('--reseller <api_user>', 'only this reseller')
+    .option('--json', 'machine-readable output')
+    .action((options: PendingOptions) => pendingCommand(io, options));
+
+  program
+    .command('customers')
+    .description('list customers: account id, billing day, IPs, IP groups, directory tags and subscription params')
+    .option('--reseller <api_user>', 'only this reseller')
+    .option('--json', 'machine-readable output')
+    .action((options: CustomersOptions) => customersCommand(io, options));
+
+  program
+    .command('audit')
+    .description('list audit records, oldest first')
+    .option('--customer <name>', 'a username or a business uid')
+    .option('--reseller <api_user>', "only this reseller's customers")
+    .option('--change <id>', 'one scheduled change', parseChangeId)
+    .option('--json', 'machine-readable output')
+    .action((options: AuditOptions) => auditCommand(io, options));
+
+  program
+    .command('run-scheduler')
+    .description('run one scheduler pass at the given instant against the configured upstream and print its result')
+    .requiredOption('--now <instant>', 'YYYY-MM-DD (00:00 UTC) or an ISO-8601 instant with offset', parseInstant)
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+With the demo's simulator upstream, a simulator already serving the state file on
+SIMULATOR_PORT (the one a running \`npm start\` embeds) carries the pass's v3 calls;
+with no bridge running, the CLI embeds its own on a free port, on the same state file.
+A bridge running on the database without its simulator on SIMULATOR_PORT: refused.`,
+    )
+    .action((options: RunSchedulerOptions) => runSchedulerCommand(io, options));
+
+  return program;
+}
+
+/** Runs one command line (without the `node main.js` part) and returns its exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  try {
+    await buildProgram(io).parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+function report(error: unknown, io: CliIo): ExitCode {
+  // Commander has printed its own message (or the help) already.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof ConfigError) {
+    io.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof CliError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT.failure;
+}
