@@ -66,6 +66,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       });
       closers.unshift(() => simulator!.close());
       baseUrl = simulator.url;
+      logger.info({ url: simulator.url }, 'embedded v3 simulator listening');
     } else {
       baseUrl = config.upstream.url;
     }

@@ -19,10 +19,9 @@ const SECRETS = {
   wrongToken: 'MARKER0wrong0token0c0ffee000000',
 };
 const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
-const BRIDGE_PORT = 38_000 + Math.floor(Math.random() * 1000);
-const SIM_PORT = BRIDGE_PORT + 1000;
-const bridgeUrl = `http://127.0.0.1:${BRIDGE_PORT}`;
-const simUrl = `http://127.0.0.1:${SIM_PORT}`;
+// Both listen on free ports (0) and say where in their first log lines.
+let bridgeUrl = '';
+let simUrl = '';
 
 let dir: string;
 let child: ChildProcess;
@@ -35,10 +34,17 @@ function start(env: Record<string, string>): ChildProcess {
   return proc;
 }
 
-async function waitForHealth(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${bridgeUrl}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return;
+const urlLogged = (message: string) =>
+  output
+    .split('\n')
+    .filter((line) => line.includes(`"msg":"${message}"`))
+    .map((line) => /"url":"(http:\/\/[^"]+)"/.exec(line)?.[1])[0];
+
+async function waitForStart(): Promise<void> {
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
+    bridgeUrl = urlLogged('bridge listening') ?? '';
+    simUrl = urlLogged('embedded v3 simulator listening') ?? '';
+    if (bridgeUrl && simUrl) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`bridge did not start:\n${output}`);
@@ -57,20 +63,23 @@ const directory = (authorization: string) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-secrets-'));
   child = start({
-    PORT: String(BRIDGE_PORT),
+    PORT: '0',
     HOST: '127.0.0.1',
-    SIMULATOR_PORT: String(SIM_PORT),
+    SIMULATOR_PORT: '0',
     BRIDGE_DB: join(dir, 'bridge.db'),
     SENDGRID_API_KEY: SECRETS.v3Key,
     SIMULATOR_API_KEY: SECRETS.v3Key,
     LOG_LEVEL: 'trace',
   });
-  await waitForHealth();
+  await waitForStart();
 }, 60_000);
 
 afterAll(async () => {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -102,7 +111,7 @@ describe('no secret reaches the logs', () => {
 
     // A request the HTTP parser rejects, carrying a key in its URL.
     const raw = await new Promise<string>((done) => {
-      const socket = connect(BRIDGE_PORT, '127.0.0.1', () =>
+      const socket = connect(Number(new URL(bridgeUrl).port), '127.0.0.1', () =>
         socket.write(`GET /apiv2/reseller.account.json?api_key=${SECRETS.password}&package=Basic Package HTTP/1.1\r\nHost: x\r\n\r\n`),
       );
       let text = '';
