@@ -87,15 +87,33 @@ export class Scheduler {
   /** Claims and applies every change due at `now`, batch after batch. */
   async runPass(now: Date = this.options.now()): Promise<PassResult> {
     const result: PassResult = { claimed: 0, applied: 0, retried: 0, failed: 0, skipped: 0 };
+    // Leases were computed from `now`: the pass's clock starts there and runs in real time,
+    // so a lease that ran out while an attempt waited is seen as expired.
+    const started = performance.now();
+    const clock = () => new Date(now.getTime() + (performance.now() - started));
     while (!this.stopping) {
       const batch = await this.deps.store.claimDue(now, this.options.owner, this.options.leaseMs, this.options.batchSize);
       if (batch.length === 0) break;
       result.claimed += batch.length;
       await this.forEachConcurrently(batch, async (change) => {
-        result[await this.applyClaimed(change, now)]++;
+        result[await this.attempt(change, clock)]++;
       });
     }
     return result;
+  }
+
+  /**
+   * An unexpected error (the store refusing a write, say) must not abandon the rest of the batch
+   * or let stop() return while attempts still run: the change keeps its lease and is re-claimed
+   * once it expires, like after a crash.
+   */
+  private async attempt(change: PendingChange, clock: () => Date): Promise<Result> {
+    try {
+      return await this.applyClaimed(change, clock);
+    } catch (error) {
+      this.deps.logger.error({ err: error, changeId: change.id }, 'scheduled change attempt broke off; re-claimed when its lease expires');
+      return 'skipped';
+    }
   }
 
   private async forEachConcurrently<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
@@ -111,21 +129,36 @@ export class Scheduler {
   }
 
   /** One attempt on a claimed change; always ends with exactly one fenced finish (or a lost lease). */
-  private async applyClaimed(claimed: PendingChange, now: Date): Promise<Result> {
+  private async applyClaimed(claimed: PendingChange, clock: () => Date): Promise<Result> {
     const { store } = this.deps;
     return store.withCustomerLock(claimed.customerId, async () => {
       const change = await store.getChange(claimed.id);
+      // Taken over by another claim, superseded by an immediate task, or no longer ours to run.
       if (!change || change.status !== 'applying' || change.fence !== claimed.fence) return 'skipped';
 
+      const record = (audit: Omit<AuditInput, 'actor' | 'action' | 'customerId' | 'changeId'>): AuditInput => ({
+        actor: 'scheduler',
+        action: `apply_${change.type}`,
+        customerId: change.customerId,
+        changeId: change.id,
+        ...audit,
+      });
+      // The lease ran out while this attempt waited for the lock: another claim may already
+      // be on its way, so send nothing. The next claim counts this attempt as lost.
+      if (!change.leaseExpiresAt || Date.parse(change.leaseExpiresAt) <= clock().getTime()) {
+        await store.appendAudit(record({ outcome: 'lease_lost', detail: 'lease expired before the attempt started; nothing sent' }));
+        return 'skipped';
+      }
+
       const finish = async (outcome: FinishOutcome, audit: Omit<AuditInput, 'actor' | 'action' | 'customerId' | 'changeId'>, update?: ReturnType<typeof customerUpdateFor>): Promise<Result> => {
-        const done = await store.finishChange(change.id, change.fence, outcome, update, {
-          actor: 'scheduler',
-          action: `apply_${change.type}`,
-          customerId: change.customerId,
-          changeId: change.id,
-          ...audit,
-        });
-        if (!done) return 'skipped';
+        const done = await store.finishChange(change.id, change.fence, outcome, update, record(audit));
+        if (!done) {
+          // Another claim took the lease over mid-attempt: its finish decides, but what this
+          // attempt did upstream (a PUT may have landed) still goes into the audit log.
+          const detail = [`finish (${outcome.status}) refused: lease taken over`, audit.detail].filter(Boolean).join('; ');
+          await store.appendAudit(record({ ...audit, outcome: 'lease_lost', detail }));
+          return 'skipped';
+        }
         return outcome.status === 'applied' ? 'applied' : outcome.status === 'failed' ? 'failed' : 'retried';
       };
       const fail = (reason: string) => finish({ status: 'failed', reason }, { outcome: 'failed', detail: reason });
@@ -160,7 +193,7 @@ export class Scheduler {
         // Transient (429, 5xx, timeouts, network) or unexpected: try again later, never `failed`.
         const message = error instanceof Error ? error.message : String(error);
         const retryAfter = isV3Error(error) ? (error.details.retryAfterMs ?? 0) : 0;
-        const retryAt = new Date(now.getTime() + Math.max(retryAfter, this.backoff(change.attempts)));
+        const retryAt = new Date(clock().getTime() + Math.max(retryAfter, this.backoff(change.attempts)));
         this.deps.logger.warn({ changeId: change.id, attempts: change.attempts + 1, error: message }, 'scheduled change will be retried');
         return finish({ status: 'pending', error: message, retryAt: retryAt.toISOString() }, { outcome: 'retry', detail: message });
       }
