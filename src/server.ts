@@ -121,6 +121,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
         ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
         intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
         leaseMs: env.BRIDGE_SCHEDULER_LEASE_MS,
+        jitterMs: env.BRIDGE_SCHEDULER_JITTER_MS,
         now,
         ...options.scheduler,
       },

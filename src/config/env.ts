@@ -23,6 +23,8 @@ const envSchema = z.object({
   BRIDGE_SCHEDULER: z.enum(['on', 'off']).default('on'),
   BRIDGE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
   /** How long a claimed change is ours before another pass (or instance) may take it over. */
+  /** Up to this much random delay is added to each pass, so instances do not claim in lockstep. */
+  BRIDGE_SCHEDULER_JITTER_MS: z.coerce.number().int().min(0).default(2_000),
   BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),

@@ -29,11 +29,14 @@ export class V3Error extends Error {
     return this.details.status;
   }
 
-  /** Worth trying again later (the scheduler's rule): 429, 5xx, timeouts, network. */
+  /**
+   * Worth trying again later (the scheduler's rule): 429, 5xx, timeouts, network, and 401 —
+   * a rotated or mistyped key is fixed by the operator, and must not fail every due change.
+   */
   get transient(): boolean {
     if (this.kind === 'http') {
       const s = this.details.status ?? 0;
-      return s === 429 || s >= 500;
+      return s === 401 || s === 429 || s >= 500;
     }
     return this.kind !== 'invalid-response';
   }
