@@ -1,0 +1,82 @@
+// `npm run bench`: the three benchmarks of DESIGN.md §8 in one run, each in a world of
+// its own (temp folder, generated mappings, own processes). `-- --quick` for a smoke run.
+import { cpus, loadavg } from 'node:os';
+import { Command, Option } from 'commander';
+import { benchImmediate, type ImmediateParams } from './immediate.js';
+import { benchPendingList, type PendingListParams } from './pending-list.js';
+import { say } from './report.js';
+import { benchSchedulerDrain, type SchedulerParams } from './scheduler-drain.js';
+
+interface Plan {
+  immediate: ImmediateParams;
+  pending: PendingListParams;
+  scheduler: SchedulerParams;
+}
+
+/**
+ * About three minutes on 2 cores; every loop is bounded by count or time. The open-loop
+ * rate is one the bridge sustains there with room to spare (its closed-loop maximum is
+ * about twice that), so the open loop measures latency, not a queue.
+ */
+const DEFAULT_PLAN: Plan = {
+  immediate: { customers: 200, rate: 150, warmupMs: 3_000, durationMs: 15_000, rounds: 3, probeConcurrency: 16, probeMs: 5_000 },
+  pending: { changes: 10_000, warmups: 3, requests: 30 },
+  scheduler: { changes: 10_000, options: {} },
+};
+
+const QUICK_PLAN: Plan = {
+  immediate: { customers: 50, rate: 100, warmupMs: 500, durationMs: 2_000, rounds: 2, probeConcurrency: 8, probeMs: 1_000 },
+  pending: { changes: 1_000, warmups: 1, requests: 5 },
+  scheduler: { changes: 1_000, options: {} },
+};
+
+const BENCHMARKS = ['immediate', 'pending', 'scheduler'] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+
+const program = new Command('bench')
+  .description('reseller-bridge benchmarks (DESIGN.md §8)')
+  .option('--quick', 'short durations and small worlds: a smoke run')
+  .addOption(new Option('--only <benchmarks...>', 'run only these').choices(BENCHMARKS))
+  .option('--rate <n>', 'open-loop rate of benchmark 1, requests/s', (v) => positiveInt(v, '--rate'))
+  .option('--scheduler-batch-size <n>', 'scheduler batch size for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-batch-size'))
+  .option('--scheduler-concurrency <n>', 'scheduler concurrency for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-concurrency'))
+  .parse();
+
+const flags = program.opts<{ quick?: boolean; only?: Benchmark[]; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
+const base = flags.quick ? QUICK_PLAN : DEFAULT_PLAN;
+const plan: Plan = {
+  immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}) },
+  pending: base.pending,
+  scheduler: {
+    ...base.scheduler,
+    options: {
+      ...(flags.schedulerBatchSize ? { batchSize: flags.schedulerBatchSize } : {}),
+      ...(flags.schedulerConcurrency ? { concurrency: flags.schedulerConcurrency } : {}),
+    },
+  },
+};
+const selected = new Set<Benchmark>(flags.only ?? BENCHMARKS);
+
+const started = Date.now();
+say(`# reseller-bridge benchmarks${flags.quick ? ' (quick smoke run: numbers not representative)' : ''}`);
+say(`date ${new Date().toISOString()} | Node ${process.version} | ${cpus()[0]?.model.trim() ?? 'unknown CPU'} | ${cpus().length} cores | ${process.platform} ${process.arch}`);
+// Other work on the machine skews every number below: the load average makes it visible.
+say(`load average at start: ${formatLoad()}`);
+
+if (selected.has('immediate')) await benchImmediate(plan.immediate);
+if (selected.has('pending')) await benchPendingList(plan.pending);
+if (selected.has('scheduler')) await benchSchedulerDrain(plan.scheduler);
+
+say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s | load average at end: ${formatLoad()}`);
+
+function formatLoad(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,23 @@
+// Plain-text tables and number formats for the benchmark report.
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export const ms = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
+export const signedMs = (value: number) => `${value >= 0 ? '+' : ''}${ms(value)}`;
+export const perSecond = (value: number) => `${value.toFixed(0)}/s`;
+export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+export const count = (value: number) => value.toLocaleString('en-US');
+export const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
+
+export function section(title: string): void {
+  process.stdout.write(`\n## ${title}\n\n`);
+}
+
+export function say(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}

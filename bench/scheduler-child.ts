@@ -1,0 +1,28 @@
+// The bridge's scheduler in a process of its own, for benchmark 3: starts the bridge
+// from the environment (as `npm start` would, without listening), runs one pass over
+// the due changes, and prints its result line (scheduler-result.ts).
+// Argument: JSON of scheduler options to override (batchSize, concurrency).
+import { loadConfig } from '../src/config/config.js';
+import { createLogger } from '../src/log.js';
+import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
+import { startBridge } from '../src/server.js';
+import { peakRssOf, rssOf } from './memory.js';
+import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
+
+const overrides = JSON.parse(process.argv[2] ?? '{}') as Partial<Pick<SchedulerOptions, 'batchSize' | 'concurrency'>>;
+const bridge = await startBridge(loadConfig(process.env), {
+  logger: createLogger({ name: 'reseller-bridge' }),
+  listen: false,
+  scheduler: overrides,
+});
+try {
+  const rssBeforePass = rssOf(process.pid);
+  const started = performance.now();
+  const pass = await bridge.scheduler.runPass(new Date());
+  const seconds = (performance.now() - started) / 1000;
+  const appliedInStore = (await bridge.store.listChanges({ statuses: ['applied'] })).length;
+  const result: SchedulerChildResult = { seconds, pass, appliedInStore, rssBeforePass, peakRss: peakRssOf(process.pid) };
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+} finally {
+  await bridge.close();
+}
