@@ -14,7 +14,11 @@ const { loadConfig } = await import('./config/config.js');
 const { startBridge } = await import('./server.js');
 const { createLogger } = await import('./log.js');
 
-const logger = createLogger({ name: 'reseller-bridge' });
+// Log lines are written off the event loop; flushed synchronously before the process exits.
+const { pino } = await import('pino');
+const destination = pino.destination({ dest: 1, sync: false });
+process.once('exit', () => destination.flushSync());
+const logger = createLogger({ name: 'reseller-bridge' }, destination);
 try {
   const config = loadConfig();
   const bridge = await startBridge(config, { logger });

@@ -56,7 +56,9 @@ export class AccountExecutor {
 
   /** Stage 1 of §3: the checks that need no v3 call (the store knows who holds which IP). */
   async precheck(reseller: ResellerMapping, customer: CustomerRecord, request: ChangeRequest): Promise<string[]> {
-    const holders = await this.deps.store.ipHolders(reseller.api_user, [...request.ips], customer.id);
+    const holders = request.ips.length
+      ? await this.deps.store.ipHolders(reseller.api_user, [...request.ips], customer.id)
+      : new Map<string, number>();
     return validateRequest(request, reseller, this.deps.mappings, new Set(holders.keys()));
   }
 

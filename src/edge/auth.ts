@@ -3,7 +3,7 @@
 // key, or `Authorization: Bearer <v3 key>`. scrypt is slow on purpose, so: a success
 // is remembered for a few minutes under a keyed hash, at most two hashes run at
 // once, a failure is remembered briefly, and repeated failures per api_user wait.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ResellerMapping } from '../config/mappings.js';
 import { digestsEqual, verifyPassword } from '../core/credentials.js';
 
@@ -56,11 +56,13 @@ class Semaphore {
 
 export class LegacyAuthenticator {
   private readonly options: AuthOptions;
-  /** Process-local key: cache entries are useless outside this process. */
-  private readonly cacheKey = randomBytes(32);
+  /** Process-local salt: cache entries are useless outside this process. */
+  private readonly cacheSalt = randomBytes(32).toString('base64');
   private readonly successes = new Map<string, { reseller: ResellerMapping; expires: number }>();
   private readonly failures = new Map<string, number>();
   private readonly recentFailures = new Map<string, number[]>();
+  /** Checks under way, so a burst with the same credentials hashes once. */
+  private readonly inFlight = new Map<string, Promise<ResellerMapping | undefined>>();
   private readonly hashes: Semaphore;
 
   constructor(
@@ -100,6 +102,15 @@ export class LegacyAuthenticator {
     if (failedUntil !== undefined && failedUntil > now) return undefined;
     if (this.throttled(apiUser, now)) return undefined;
 
+    let check = this.inFlight.get(entry);
+    if (!check) {
+      check = this.check(apiUser, password, entry).finally(() => this.inFlight.delete(entry));
+      this.inFlight.set(entry, check);
+    }
+    return check;
+  }
+
+  private async check(apiUser: string, password: string, entry: string): Promise<ResellerMapping | undefined> {
     const reseller = this.resellers.find((r) => r.api_user === apiUser);
     const ok = await this.hashes.run(() => this.options.verify(password, reseller?.password_hash ?? DUMMY_HASH));
     const at = this.options.now();
@@ -132,7 +143,8 @@ export class LegacyAuthenticator {
       if (!v.some((t) => t > now - this.options.throttleWindowMs)) this.recentFailures.delete(k);
   }
 
+  /** SHA-256 of salt and value: keeps plain credentials out of memory, cheaply (no key object per call). */
   private digest(value: string): string {
-    return createHmac('sha256', this.cacheKey).update(value, 'utf8').digest('hex');
+    return createHash('sha256').update(this.cacheSalt).update(value, 'utf8').digest('hex');
   }
 }

@@ -60,6 +60,21 @@ describe('caching and throttling', () => {
     expect(await auth.authenticate({ apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password' })).toBe(main);
   });
 
+  it('hashes once for a burst of requests with the same credentials', async () => {
+    let hashes = 0;
+    const auth = new LegacyAuthenticator(mappings.resellers, keys, {
+      verify: async () => {
+        hashes++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return true;
+      },
+    });
+    const creds = { apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password' };
+    const results = await Promise.all(Array.from({ length: 8 }, () => auth.authenticate(creds)));
+    expect(results.every((r) => r === main)).toBe(true);
+    expect(hashes).toBe(1);
+  });
+
   it('runs at most two password hashes at once', async () => {
     let running = 0;
     let peak = 0;

@@ -9,26 +9,15 @@ export function toJson(tree: Tree): string {
   return `{${tree.fields.map(([name, value]) => `${jsonString(name)}:${toJson(value)}`).join(',')}}`;
 }
 
-const SHORT_ESCAPES: Readonly<Record<string, string>> = {
-  '"': '\\"',
-  '\\': '\\\\',
-  '/': '\\/',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-};
-
 export function jsonString(text: string): string {
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    const unit = text.charCodeAt(i);
-    const short = SHORT_ESCAPES[char];
-    if (short !== undefined) out += short;
-    else if (unit < 0x20 || unit > 0x7f) out += `\\u${unit.toString(16).padStart(4, '0')}`;
-    else out += char;
-  }
-  return `${out}"`;
+  // Most values (usernames, package names, dates) need no escaping at all.
+  if (PLAIN_JSON.test(text)) return `"${text}"`;
+  return JSON.stringify(text).replace(PHP_EXTRA_ESCAPES, phpEscape);
 }
+
+/** Printable ASCII except the quote, the backslash and the slash. */
+const PLAIN_JSON = /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7f]*$/;
+/** What PHP escapes beyond JSON.stringify: `/`, and every UTF-16 unit above U+007F. */
+const PHP_EXTRA_ESCAPES = /[\/\u0080-\uffff]/g;
+const phpEscape = (char: string): string =>
+  char === '/' ? '\\/' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -25,6 +25,8 @@ function elementContent(tree: Tree): string {
 
 /** Escaped text whose characters all fit in ISO-8859-1. */
 export function xmlText(text: string): string {
+  // Most values need no escaping: printable ASCII without `&`, `<` or `>`.
+  if (PLAIN_XML.test(text)) return text;
   let out = '';
   for (const char of text) {
     const code = char.codePointAt(0)!;
@@ -37,6 +39,8 @@ export function xmlText(text: string): string {
   }
   return out;
 }
+
+const PLAIN_XML = /^[\x20-\x25\x27-\x3b\x3d\x3f-\x7e]*$/;
 
 /** XML 1.0 `Char`; lone surrogates and U+FFFE/U+FFFF fall outside it. */
 function allowedInXml(code: number): boolean {
