@@ -1,132 +1,134 @@
 import { describe, expect, it } from 'vitest';
-import { openTemp, seed, WORLD } from './helpers.js';
+import { seed, STORES, WORLD } from './helpers.js';
 
-describe('importCustomers', () => {
-  it('is idempotent: the same import twice gives the same customers', async () => {
-    const { store } = openTemp();
-    const first = await seed(store);
-    await store.importCustomers(WORLD);
-    expect(await store.listCustomers()).toEqual(Object.values(first).sort((a, b) => a.id - b.id));
-    expect(first.alice).toMatchObject({
-      reseller: 'main',
-      username: 'alice',
-      businessUid: null,
-      accountId: 'acc-alice',
-      billingDay: 15,
-      ips: [],
-      ipGroups: [],
-      tags: [],
-      subscriptionParams: [],
-      active: true,
+describe.each(STORES)('$name store', ({ open }) => {
+  describe('importCustomers', () => {
+    it('is idempotent: the same import twice gives the same customers', async () => {
+      const { store } = await open();
+      const first = await seed(store);
+      await store.importCustomers(WORLD);
+      expect(await store.listCustomers()).toEqual(Object.values(first).sort((a, b) => a.id - b.id));
+      expect(first.alice).toMatchObject({
+        reseller: 'main',
+        username: 'alice',
+        businessUid: null,
+        accountId: 'acc-alice',
+        billingDay: 15,
+        ips: [],
+        ipGroups: [],
+        tags: [],
+        subscriptionParams: [],
+        active: true,
+      });
+    });
+
+    it('updates the account id and keeps the stored billing day when the import gives none', async () => {
+      const { store } = await open();
+      const before = await seed(store);
+      await store.setBillingDay(before.carol!.id, 7);
+      await store.importCustomers(WORLD.map((c) => (c.username === 'alice' ? { ...c, accountId: 'acc-alice-2', billingDay: 3 } : c)));
+      expect(await store.findCustomer({ id: before.alice!.id })).toMatchObject({ accountId: 'acc-alice-2', billingDay: 3 });
+      expect(await store.findCustomer({ id: before.carol!.id })).toMatchObject({ billingDay: 7 });
+    });
+
+    it('forgets a billing day derived from an account that changed, so it is resolved again', async () => {
+      const { store } = await open();
+      const before = await seed(store);
+      await store.setBillingDay(before.carol!.id, 7);
+      await store.importCustomers(WORLD.map((c) => (c.username === 'carol' ? { ...c, accountId: 'acc-carol-2' } : c)));
+      expect(await store.findCustomer({ id: before.carol!.id })).toMatchObject({ accountId: 'acc-carol-2', billingDay: null });
+    });
+
+    it('marks customers missing from the import inactive, never deletes them, and reactivates returning ones', async () => {
+      const { store } = await open();
+      const before = await seed(store);
+      await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
+      expect(await store.findCustomer({ reseller: 'main', username: 'bob' })).toMatchObject({ id: before.bob!.id, active: false });
+      expect(await store.listCustomers({ active: true })).toHaveLength(4);
+      expect(await store.listCustomers({ reseller: 'main', active: false })).toHaveLength(1);
+
+      await store.importCustomers(WORLD);
+      expect(await store.findCustomer({ id: before.bob!.id })).toMatchObject({ active: true });
+      expect(await store.listCustomers()).toHaveLength(5);
+    });
+
+    it('matches by business uid and adds an identifier the import brings', async () => {
+      const { store } = await open();
+      const before = await seed(store);
+      await store.importCustomers([...WORLD, { reseller: 'main', username: 'biz-user', businessUid: 'biz-1', accountId: 'acc-biz-1' }]);
+      const found = await store.findCustomer({ businessUid: 'biz-1' });
+      expect(found).toMatchObject({ id: before['biz-1']!.id, username: 'biz-user' });
+      expect(await store.findCustomer({ reseller: 'main', username: 'biz-user' })).toEqual(found);
+    });
+
+    it('refuses, whole, an entry whose username and business uid name two customers', async () => {
+      const { store } = await open();
+      await seed(store);
+      const before = await store.listCustomers();
+      await expect(
+        store.importCustomers([{ reseller: 'main', username: 'newcomer', accountId: 'acc-new' }, { reseller: 'main', username: 'alice', businessUid: 'biz-1', accountId: 'x' }]),
+      ).rejects.toThrow(/customers \d+ and \d+/);
+      expect(await store.listCustomers()).toEqual(before);
+    });
+
+    it('refuses an entry with no identifier or an impossible billing day', async () => {
+      const { store } = await open();
+      await expect(store.importCustomers([{ reseller: 'main', accountId: 'acc' }])).rejects.toThrow(/neither a username nor a business uid/);
+      await expect(store.importCustomers([{ reseller: 'main', username: 'x', accountId: 'acc', billingDay: 32 }])).rejects.toThrow(/1-31/);
     });
   });
 
-  it('updates the account id and keeps the stored billing day when the import gives none', async () => {
-    const { store } = openTemp();
-    const before = await seed(store);
-    await store.setBillingDay(before.carol!.id, 7);
-    await store.importCustomers(WORLD.map((c) => (c.username === 'alice' ? { ...c, accountId: 'acc-alice-2', billingDay: 3 } : c)));
-    expect(await store.findCustomer({ id: before.alice!.id })).toMatchObject({ accountId: 'acc-alice-2', billingDay: 3 });
-    expect(await store.findCustomer({ id: before.carol!.id })).toMatchObject({ billingDay: 7 });
-  });
-
-  it('forgets a billing day derived from an account that changed, so it is resolved again', async () => {
-    const { store } = openTemp();
-    const before = await seed(store);
-    await store.setBillingDay(before.carol!.id, 7);
-    await store.importCustomers(WORLD.map((c) => (c.username === 'carol' ? { ...c, accountId: 'acc-carol-2' } : c)));
-    expect(await store.findCustomer({ id: before.carol!.id })).toMatchObject({ accountId: 'acc-carol-2', billingDay: null });
-  });
-
-  it('marks customers missing from the import inactive, never deletes them, and reactivates returning ones', async () => {
-    const { store } = openTemp();
-    const before = await seed(store);
-    await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
-    expect(await store.findCustomer({ reseller: 'main', username: 'bob' })).toMatchObject({ id: before.bob!.id, active: false });
-    expect(await store.listCustomers({ active: true })).toHaveLength(4);
-    expect(await store.listCustomers({ reseller: 'main', active: false })).toHaveLength(1);
-
-    await store.importCustomers(WORLD);
-    expect(await store.findCustomer({ id: before.bob!.id })).toMatchObject({ active: true });
-    expect(await store.listCustomers()).toHaveLength(5);
-  });
-
-  it('matches by business uid and adds an identifier the import brings', async () => {
-    const { store } = openTemp();
-    const before = await seed(store);
-    await store.importCustomers([...WORLD, { reseller: 'main', username: 'biz-user', businessUid: 'biz-1', accountId: 'acc-biz-1' }]);
-    const found = await store.findCustomer({ businessUid: 'biz-1' });
-    expect(found).toMatchObject({ id: before['biz-1']!.id, username: 'biz-user' });
-    expect(await store.findCustomer({ reseller: 'main', username: 'biz-user' })).toEqual(found);
-  });
-
-  it('refuses, whole, an entry whose username and business uid name two customers', async () => {
-    const { store } = openTemp();
-    await seed(store);
-    const before = await store.listCustomers();
-    await expect(
-      store.importCustomers([{ reseller: 'main', username: 'newcomer', accountId: 'acc-new' }, { reseller: 'main', username: 'alice', businessUid: 'biz-1', accountId: 'x' }]),
-    ).rejects.toThrow(/customers \d+ and \d+/);
-    expect(await store.listCustomers()).toEqual(before);
-  });
-
-  it('refuses an entry with no identifier or an impossible billing day', async () => {
-    const { store } = openTemp();
-    await expect(store.importCustomers([{ reseller: 'main', accountId: 'acc' }])).rejects.toThrow(/neither a username nor a business uid/);
-    await expect(store.importCustomers([{ reseller: 'main', username: 'x', accountId: 'acc', billingDay: 32 }])).rejects.toThrow(/1-31/);
-  });
-});
-
-describe('customer lookups and updates', () => {
-  it('finds a customer by username only within its reseller', async () => {
-    const { store } = openTemp();
-    await seed(store);
-    expect(await store.findCustomer({ reseller: 'main', username: 'dave' })).toBeUndefined();
-    expect(await store.findCustomer({ reseller: 'other', username: 'dave' })).toMatchObject({ accountId: 'acc-dave' });
-    expect(await store.findCustomer({ id: 9999 })).toBeUndefined();
-  });
-
-  it('setBillingDay refuses a day outside 1-31 and an unknown customer', async () => {
-    const { store } = openTemp();
-    const world = await seed(store);
-    await expect(store.setBillingDay(world.alice!.id, 0)).rejects.toThrow(RangeError);
-    await expect(store.setBillingDay(9999, 5)).rejects.toThrow(/unknown customer/);
-  });
-
-  it('updateCustomer changes only the given fields and audits in the same transaction', async () => {
-    const { store } = openTemp();
-    const world = await seed(store);
-    const id = world['biz-1']!.id;
-    await store.updateCustomer(id, { tags: ['a', 'b'], subscriptionParams: [['plan', 'x']] }, {
-      actor: 'directory',
-      action: 'change_package',
-      customerId: id,
-      outcome: 'noop',
+  describe('customer lookups and updates', () => {
+    it('finds a customer by username only within its reseller', async () => {
+      const { store } = await open();
+      await seed(store);
+      expect(await store.findCustomer({ reseller: 'main', username: 'dave' })).toBeUndefined();
+      expect(await store.findCustomer({ reseller: 'other', username: 'dave' })).toMatchObject({ accountId: 'acc-dave' });
+      expect(await store.findCustomer({ id: 9999 })).toBeUndefined();
     });
-    expect(await store.findCustomer({ id })).toMatchObject({ tags: ['a', 'b'], subscriptionParams: [['plan', 'x']], ips: [] });
-    expect(await store.listAudit({ customerId: id })).toEqual([
-      expect.objectContaining({ actor: 'directory', action: 'change_package', outcome: 'noop', at: '2024-03-10T12:00:00.000Z' }),
-    ]);
-    await expect(store.updateCustomer(9999, { tags: [] }, { actor: 'directory', action: 'x', customerId: 9999, outcome: 'noop' })).rejects.toThrow();
+
+    it('setBillingDay refuses a day outside 1-31 and an unknown customer', async () => {
+      const { store } = await open();
+      const world = await seed(store);
+      await expect(store.setBillingDay(world.alice!.id, 0)).rejects.toThrow(RangeError);
+      await expect(store.setBillingDay(9999, 5)).rejects.toThrow(/unknown customer/);
+    });
+
+    it('updateCustomer changes only the given fields and audits in the same transaction', async () => {
+      const { store } = await open();
+      const world = await seed(store);
+      const id = world['biz-1']!.id;
+      await store.updateCustomer(id, { tags: ['a', 'b'], subscriptionParams: [['plan', 'x']] }, {
+        actor: 'directory',
+        action: 'change_package',
+        customerId: id,
+        outcome: 'noop',
+      });
+      expect(await store.findCustomer({ id })).toMatchObject({ tags: ['a', 'b'], subscriptionParams: [['plan', 'x']], ips: [] });
+      expect(await store.listAudit({ customerId: id })).toEqual([
+        expect.objectContaining({ actor: 'directory', action: 'change_package', outcome: 'noop', at: '2024-03-10T12:00:00.000Z' }),
+      ]);
+      await expect(store.updateCustomer(9999, { tags: [] }, { actor: 'directory', action: 'x', customerId: 9999, outcome: 'noop' })).rejects.toThrow();
+    });
   });
-});
 
-describe('ipHolders', () => {
-  it('names the active customers of the reseller holding any of the IPs, except the asking one', async () => {
-    const { store } = openTemp();
-    const world = await seed(store);
-    const audit = (customerId: number) => ({ actor: 'legacy' as const, action: 'immediate_upgrade', customerId, outcome: 'applied' });
-    await store.recordImmediateChange(world.alice!.id, { ips: ['10.0.0.1', '10.0.0.2'] }, audit(world.alice!.id));
-    await store.recordImmediateChange(world.bob!.id, { ips: ['10.0.0.3'] }, audit(world.bob!.id));
-    await store.recordImmediateChange(world.dave!.id, { ips: ['10.0.0.4'] }, audit(world.dave!.id));
+  describe('ipHolders', () => {
+    it('names the active customers of the reseller holding any of the IPs, except the asking one', async () => {
+      const { store } = await open();
+      const world = await seed(store);
+      const audit = (customerId: number) => ({ actor: 'legacy' as const, action: 'immediate_upgrade', customerId, outcome: 'applied' });
+      await store.recordImmediateChange(world.alice!.id, { ips: ['10.0.0.1', '10.0.0.2'] }, audit(world.alice!.id));
+      await store.recordImmediateChange(world.bob!.id, { ips: ['10.0.0.3'] }, audit(world.bob!.id));
+      await store.recordImmediateChange(world.dave!.id, { ips: ['10.0.0.4'] }, audit(world.dave!.id));
 
-    const holders = await store.ipHolders('main', ['10.0.0.1', '10.0.0.3', '10.0.0.4', '10.0.0.9'], world.carol!.id);
-    expect(holders).toEqual(new Map([['10.0.0.1', world.alice!.id], ['10.0.0.3', world.bob!.id]]));
-    expect(await store.ipHolders('main', ['10.0.0.1', '10.0.0.2'], world.alice!.id)).toEqual(new Map());
-    expect(await store.ipHolders('main', [], world.carol!.id)).toEqual(new Map());
+      const holders = await store.ipHolders('main', ['10.0.0.1', '10.0.0.3', '10.0.0.4', '10.0.0.9'], world.carol!.id);
+      expect(holders).toEqual(new Map([['10.0.0.1', world.alice!.id], ['10.0.0.3', world.bob!.id]]));
+      expect(await store.ipHolders('main', ['10.0.0.1', '10.0.0.2'], world.alice!.id)).toEqual(new Map());
+      expect(await store.ipHolders('main', [], world.carol!.id)).toEqual(new Map());
 
-    // An inactive customer's IPs are free again.
-    await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
-    expect(await store.ipHolders('main', ['10.0.0.3'], world.carol!.id)).toEqual(new Map());
+      // An inactive customer's IPs are free again.
+      await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
+      expect(await store.ipHolders('main', ['10.0.0.3'], world.carol!.id)).toEqual(new Map());
+    });
   });
 });

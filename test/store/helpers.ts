@@ -1,21 +1,17 @@
-// Shared fixtures for the store tests: a temp folder per test, a clock the test moves,
-// and a small world of customers.
+// Shared fixtures for the store tests: the stores the contract tests run against (SQLite and
+// PostgreSQL, through one harness shape), a clock the test moves, and a small world of customers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { AuditInput, CustomerRecord, NewPendingChange } from '../../src/store/store.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import type { AuditInput, CustomerRecord, NewPendingChange, Store } from '../../src/store/store.js';
+import { onCleanup } from './cleanup.js';
+import { freshSchema, inSchema, openPostgres } from './postgres-harness.js';
 
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-store-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -38,18 +34,83 @@ export function testClock(start = '2024-03-10T12:00:00.000Z'): TestClock {
   };
 }
 
-/** Opens a store on a file in a fresh temp folder; closed after the test. */
+/** SQLite only: opens a store on a file in a fresh temp folder; closed after the test. */
 export function openTemp(clock: TestClock = testClock(), path = join(tempDir(), 'data', 'bridge.db')) {
   const store = SqliteStore.open(path, { now: clock.now });
-  cleanups.push(() => store.close());
+  onCleanup(() => store.close());
   return { store, path, clock };
 }
 
+/** SQLite only: another connection to the file, as another process would open it. */
 export function reopen(path: string, clock: TestClock = testClock()): SqliteStore {
   const store = SqliteStore.open(path, { now: clock.now });
-  cleanups.push(() => store.close());
+  onCleanup(() => store.close());
   return store;
 }
+
+/** SQL straight to the store's database, past the store: to check the schema's own guards. */
+export interface RawSql {
+  exec(sql: string): Promise<void>;
+  count(table: string): Promise<number>;
+}
+
+export interface OpenedStore {
+  store: Store;
+  clock: TestClock;
+  /** A second store on the same data: another process (SQLite) or bridge instance (PostgreSQL). */
+  another(clock?: TestClock): Promise<Store>;
+  raw: RawSql;
+}
+
+export interface StoreHarness {
+  name: Store['kind'];
+  /** A fresh, empty, migrated store of its own; closed (and its data removed) after the test. */
+  open(clock?: TestClock): Promise<OpenedStore>;
+}
+
+const sqlite: StoreHarness = {
+  name: 'sqlite',
+  async open(clock = testClock()) {
+    const { store, path } = openTemp(clock);
+    const withFile = async <T>(work: (db: DatabaseSync) => T): Promise<T> => {
+      const db = new DatabaseSync(path);
+      try {
+        return work(db);
+      } finally {
+        db.close();
+      }
+    };
+    return {
+      store,
+      clock,
+      another: async (otherClock = clock) => reopen(path, otherClock),
+      raw: {
+        exec: (sql) => withFile((db) => db.exec(sql)),
+        count: (table) => withFile((db) => Number(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n)),
+      },
+    };
+  },
+};
+
+const postgres: StoreHarness = {
+  name: 'postgres',
+  async open(clock = testClock()) {
+    const schema = freshSchema();
+    const store = await openPostgres(schema, { now: clock.now });
+    return {
+      store,
+      clock,
+      another: (otherClock = clock) => openPostgres(schema, { now: otherClock.now }),
+      raw: {
+        exec: (sql) => inSchema(schema, async (client) => void (await client.query(sql))),
+        count: (table) => inSchema(schema, async (client) => Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)),
+      },
+    };
+  },
+};
+
+/** The stores every contract test runs against: `describe.each(STORES)('$name store', ...)`. */
+export const STORES: readonly StoreHarness[] = [sqlite, postgres];
 
 export const WORLD = [
   { reseller: 'main', username: 'alice', accountId: 'acc-alice', billingDay: 15 },
@@ -60,7 +121,7 @@ export const WORLD = [
 ];
 
 /** Imports WORLD and returns the customers by username (or business uid). */
-export async function seed(store: SqliteStore): Promise<Record<string, CustomerRecord>> {
+export async function seed(store: Store): Promise<Record<string, CustomerRecord>> {
   await store.importCustomers(WORLD);
   const customers = await store.listCustomers();
   return Object.fromEntries(customers.map((c) => [c.username ?? c.businessUid ?? '', c]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedMutex, LockReentryError } from '../../src/store/keyed-mutex.js';
-import { openTemp, seed } from './helpers.js';
+import { seed, STORES } from './helpers.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -87,9 +87,9 @@ describe('KeyedMutex', () => {
   });
 });
 
-describe('withCustomerLock', () => {
-  it("serialises work on one customer, in the store's mutex", async () => {
-    const { store } = openTemp();
+describe.each(STORES)('$name store: withCustomerLock', ({ open }) => {
+  it('serialises work on one customer within one store', async () => {
+    const { store } = await open();
     const { alice } = await seed(store);
     let inside = 0;
     let most = 0;

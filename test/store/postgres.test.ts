@@ -1,0 +1,307 @@
+// PostgreSQL only: what several bridge instances on one database rely on (migrations applied
+// once, disjoint claims, customer locks across instances), connection settings, and plans.
+// The store contract itself runs against PostgreSQL in the other files of this folder.
+import { describe, expect, it } from 'vitest';
+import type { Migration } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/open.js';
+import { advisoryKey, connectionTarget } from '../../src/store/postgres/connection.js';
+import { migrate, SchemaMismatchError } from '../../src/store/postgres/migrate.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { changeQueries, LISTED } from '../../src/store/postgres/queries.js';
+import type { Store } from '../../src/store/store.js';
+import { onCleanup } from './cleanup.js';
+import { changeFor, legacyAudit, seed, testClock, WORLD } from './helpers.js';
+import { freshSchema, inSchema, needingServer, openPostgres, separatePool, STORE_URL } from './postgres-harness.js';
+
+const MINUTE = 60_000;
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Two bridge instances on one fresh schema: a store (and pools) each. */
+async function twoInstances() {
+  const schema = freshSchema();
+  const clock = testClock();
+  const a = await openPostgres(schema, { now: clock.now });
+  const b = await openPostgres(schema, { now: clock.now });
+  return { schema, clock, a, b };
+}
+
+/** Advisory locks on the server, by whether they are held or awaited. */
+async function advisoryLocks(schema: string): Promise<{ granted: number; waiting: number }> {
+  return inSchema(schema, async (client) => {
+    const { rows } = await client.query<{ granted: boolean; n: number }>(
+      `SELECT granted, count(*)::int AS n FROM pg_locks
+       WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       GROUP BY granted`,
+    );
+    return {
+      granted: rows.find((row) => row.granted)?.n ?? 0,
+      waiting: rows.find((row) => !row.granted)?.n ?? 0,
+    };
+  });
+}
+
+describe('connection settings', () => {
+  it('takes the schema from the URL or the options, adds it to the search_path and hides the password', () => {
+    const target = connectionTarget('postgres://bridge:secret@db.example:5432/bridge?schema=tenant_a&options=-c%20statement_timeout%3D5s');
+    expect(target.schema).toBe('tenant_a');
+    const url = new URL(target.connectionString);
+    expect(url.searchParams.get('schema')).toBeNull();
+    expect(url.searchParams.get('options')).toBe('-c statement_timeout=5s -c search_path=tenant_a');
+    expect(target.display).toBe('postgres://bridge:***@db.example:5432/bridge');
+    expect(connectionTarget('postgres://db.example/bridge', 'tenant_b').schema).toBe('tenant_b');
+    expect(connectionTarget('postgres://db.example/bridge').schema).toBeUndefined();
+  });
+
+  it('refuses a schema name that would need quoting, and two different schemas', () => {
+    expect(() => connectionTarget('postgres://db.example/bridge?schema=Tenant')).toThrow(/lower-case SQL identifier/);
+    expect(() => connectionTarget('postgres://db.example/bridge', 'a;drop')).toThrow(/lower-case SQL identifier/);
+    expect(() => connectionTarget('postgres://db.example/bridge?schema=a', 'b')).toThrow(/two schemas/);
+  });
+
+  it('openStore opens PostgreSQL when a database URL is given, in the schema the URL names', async () => {
+    const schema = freshSchema();
+    const url = new URL(STORE_URL);
+    url.searchParams.set('schema', schema);
+    const store = await needingServer(() => openStore({ sqlitePath: ':memory:', databaseUrl: url.toString() }));
+    onCleanup(() => store.close());
+    expect(store.kind).toBe('postgres');
+    await seed(store);
+    const customers = await inSchema(schema, async (client) => (await client.query('SELECT count(*)::int AS n FROM customers')).rows[0].n);
+    expect(customers).toBe(WORLD.length);
+  });
+
+  it('fails to open, naming PostgreSQL and without the password, when the server is not there', async () => {
+    const error = await openStore({ databaseUrl: 'postgres://bridge:secret@127.0.0.1:1/bridge' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^PostgreSQL store at postgres:\/\/bridge:\*\*\*@127\.0\.0\.1:1\/bridge: /);
+    expect((error as Error).message).not.toContain('secret');
+  });
+
+  it('returns timestamps as the same ISO strings whatever the session time zone', async () => {
+    const schema = freshSchema();
+    const url = new URL(STORE_URL);
+    url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c TimeZone=Asia/Kolkata`);
+    const clock = testClock();
+    const store = await needingServer(() => openStore({ databaseUrl: `${url}&schema=${schema}`, now: clock.now }));
+    onCleanup(() => store.close());
+    const { alice } = await seed(store);
+    const { change } = await store.schedule(changeFor(alice!, { effectiveAt: '2024-03-15T00:00:00.123Z' }), legacyAudit());
+    expect(change).toMatchObject({ effectiveAt: '2024-03-15T00:00:00.123Z', createdAt: '2024-03-10T12:00:00.000Z' });
+    const [claimed] = await store.claimDue(new Date('2024-03-15T00:00:00.123Z'), 'w', MINUTE, 1);
+    const [again] = await store.claimDue(new Date('2024-03-15T00:01:00.123Z'), 'w2', MINUTE, 1);
+    expect(claimed!.leaseExpiresAt).toBe('2024-03-15T00:01:00.123Z');
+    expect(again!.lastError).toBe('lease of w expired at 2024-03-15T00:01:00.123Z');
+    const types = await inSchema(schema, async (client) => {
+      const { rows } = await client.query<{ data_type: string }>(
+        `SELECT DISTINCT data_type FROM information_schema.columns
+         WHERE table_schema = $1 AND column_name IN ('effective_at', 'retry_at', 'lease_expires_at', 'created_at', 'updated_at', 'at')`,
+        [schema],
+      );
+      return rows.map((row) => row.data_type);
+    });
+    expect(types).toEqual(['timestamp with time zone']);
+  });
+});
+
+describe('PostgreSQL migrations', () => {
+  it('are applied once when several instances open the same schema at the same time', async () => {
+    const schema = freshSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgres(schema)));
+    const applied = await inSchema(schema, async (client) => (await client.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows);
+    expect(applied).toEqual(POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })));
+    await seed(stores[0]!);
+    expect(await stores[3]!.listCustomers()).toHaveLength(WORLD.length);
+  });
+
+  it('are run by one process while the others wait for its lock', async () => {
+    const schema = freshSchema();
+    const slow: Migration[] = [{ version: 1, name: 'slow', sql: 'SELECT pg_sleep(0.3); CREATE TABLE made_once (x integer)' }];
+    const run = () => needingServer(() => migrate(separatePool(schema), slow, { schema, lock: [advisoryKey('migrations', schema), 0], now: testClock().now }));
+    const results = await Promise.all([run(), run()]);
+    expect(results.sort()).toEqual([[], [1]]);
+  });
+
+  it('apply only what a schema lacks, roll a failing one back whole, and refuse a newer or different history', async () => {
+    const schema = freshSchema();
+    const pool = separatePool(schema);
+    const options = { schema, lock: [advisoryKey('migrations', schema), 0] as const, now: testClock().now };
+    const first: Migration[] = [{ version: 1, name: 'one', sql: 'CREATE TABLE one (x integer)' }];
+    const both: Migration[] = [...first, { version: 2, name: 'two', sql: 'ALTER TABLE one ADD COLUMN y integer' }];
+    expect(await needingServer(() => migrate(pool, first, options))).toEqual([1]);
+    expect(await migrate(pool, both, options)).toEqual([2]);
+    expect(await migrate(pool, both, options)).toEqual([]);
+
+    const broken: Migration[] = [...both, { version: 3, name: 'broken', sql: 'CREATE TABLE kept (x integer); SELECT nonsense FROM nowhere' }];
+    await expect(migrate(pool, broken, options)).rejects.toThrow(/migration 3 \("broken"\) failed/);
+    const tables = await inSchema(schema, async (client) => (await client.query(`SELECT to_regclass('kept') AS kept, (SELECT max(version) FROM schema_migrations) AS version`)).rows[0]);
+    expect(tables).toEqual({ kept: null, version: 2 });
+
+    await expect(migrate(pool, first, options)).rejects.toBeInstanceOf(SchemaMismatchError);
+    await expect(migrate(pool, [{ ...first[0]!, name: 'uno' }, both[1]!], options)).rejects.toThrow(/history differs/);
+  });
+});
+
+describe('several instances on one database', () => {
+  it('claim disjoint changes when they claim at the same time', async () => {
+    const { a, b } = await twoInstances();
+    const customers = Array.from({ length: 60 }, (_, i) => ({ reseller: 'main', username: `user${i}`, accountId: `acc-${i}` }));
+    await a.importCustomers(customers);
+    for (const customer of await a.listCustomers()) await a.schedule(changeFor(customer), legacyAudit());
+
+    const now = new Date('2024-03-15T00:00:00.000Z');
+    const claimAll = async (store: Store, owner: string) => {
+      const mine: number[] = [];
+      for (;;) {
+        const batch = await store.claimDue(now, owner, MINUTE, 3);
+        if (batch.length === 0) return mine;
+        mine.push(...batch.map((change) => change.id));
+      }
+    };
+    const claims = await Promise.all([claimAll(a, 'a1'), claimAll(b, 'b1'), claimAll(a, 'a2'), claimAll(b, 'b2')]);
+    const all = claims.flat();
+    expect(all).toHaveLength(60);
+    expect(new Set(all).size).toBe(60);
+    const changes = await a.listChanges({ statuses: ['applying'] });
+    expect(changes.map((c) => c.fence)).toEqual(Array(60).fill(1));
+  });
+
+  it('skip, without waiting, a change another instance has locked', async () => {
+    const { schema, a } = await twoInstances();
+    const { alice, bob } = await seed(a);
+    const aliceChange = (await a.schedule(changeFor(alice!, { effectiveAt: '2024-03-14T00:00:00.000Z' }), legacyAudit())).change;
+    const bobChange = (await a.schedule(changeFor(bob!), legacyAudit())).change;
+
+    const now = new Date('2024-03-15T00:00:00.000Z');
+    const claimed = await inSchema(schema, async (client) => {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT id FROM pending_changes WHERE id = $1 FOR UPDATE', [aliceChange.id]);
+        return await Promise.race([a.claimDue(now, 'w', MINUTE, 10), sleep(2_000).then(() => 'waited for the lock' as const)]);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    });
+    if (claimed === 'waited for the lock') expect.fail('the claim waited for a change another instance had locked');
+    expect(claimed.map((c) => c.id)).toEqual([bobChange.id]);
+    expect(await a.claimDue(now, 'w', MINUTE, 10)).toEqual([expect.objectContaining({ id: aliceChange.id })]);
+  });
+
+  it('serialise work on one customer across instances, and not on different customers', async () => {
+    const { a, b } = await twoInstances();
+    const { alice, bob } = await seed(a);
+    let inside = 0;
+    let most = 0;
+    const work = async () => {
+      inside += 1;
+      most = Math.max(most, inside);
+      await sleep(20);
+      inside -= 1;
+    };
+    await Promise.all([a, b, a, b, a, b].map((store) => store.withCustomerLock(alice!.id, work)));
+    expect(most).toBe(1);
+
+    const held = deferred();
+    const aliceHeld = a.withCustomerLock(alice!.id, () => held.promise);
+    expect(await b.withCustomerLock(bob!.id, async () => 'bob is free')).toBe('bob is free');
+    held.resolve();
+    await aliceHeld;
+  });
+
+  it('queue callers of one instance in process: only one connection per customer waits on the server', async () => {
+    const { schema, a, b } = await twoInstances();
+    const { alice } = await seed(a);
+    const held = deferred();
+    onCleanup(held.resolve); // so a failed expectation does not leave the lock (and the pools) held
+    const holder = a.withCustomerLock(alice!.id, () => held.promise);
+    await sleep(50);
+    const sameInstance = [a.withCustomerLock(alice!.id, async () => 'a'), a.withCustomerLock(alice!.id, async () => 'a')];
+    await sleep(100);
+    expect(await advisoryLocks(schema)).toEqual({ granted: 1, waiting: 0 });
+    const otherInstance = b.withCustomerLock(alice!.id, async () => 'b');
+    await sleep(100);
+    expect(await advisoryLocks(schema)).toEqual({ granted: 1, waiting: 1 });
+    held.resolve();
+    expect(await Promise.all([holder, ...sameInstance, otherInstance])).toEqual([undefined, 'a', 'a', 'b']);
+    expect(await advisoryLocks(schema)).toEqual({ granted: 0, waiting: 0 });
+  });
+
+  it('release the customer lock when the work fails', async () => {
+    const { schema, a, b } = await twoInstances();
+    const { alice } = await seed(a);
+    await expect(a.withCustomerLock(alice!.id, async () => Promise.reject(new Error('upstream down')))).rejects.toThrow('upstream down');
+    expect(await advisoryLocks(schema)).toEqual({ granted: 0, waiting: 0 });
+    expect(await b.withCustomerLock(alice!.id, async () => 'taken')).toBe('taken');
+  });
+
+  it('keep store queries working while every lock connection is held', async () => {
+    const schema = freshSchema();
+    const store = await openPostgres(schema, { maxLockConnections: 1, maxConnections: 1 });
+    const { alice, bob } = await seed(store);
+    const names = await Promise.all(
+      [alice!, bob!].map((customer) =>
+        store.withCustomerLock(customer.id, async () => (await store.findCustomer({ id: customer.id }))?.username),
+      ),
+    );
+    expect(names).toEqual(['alice', 'bob']);
+  });
+
+  it('schedule for one customer at the same time without breaking the one-listed-change rule', async () => {
+    const { a, b } = await twoInstances();
+    const { alice } = await seed(a);
+    const targets = ['Silver Package', 'Gold Package', 'Platinum Package', 'Bronze Package'];
+    const results = await Promise.all(
+      targets.map((targetPackage, i) => (i % 2 ? b : a).schedule(changeFor(alice!, { targetPackage }), legacyAudit())),
+    );
+    expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'replaced', 'replaced', 'replaced']);
+    expect(await a.listPending('main')).toHaveLength(1);
+    expect(await a.listChanges({ statuses: ['superseded'] })).toHaveLength(3);
+  });
+
+  it('import the same mappings at the same time, as instances starting together do', async () => {
+    const { a, b } = await twoInstances();
+    await Promise.all([a.importCustomers(WORLD), b.importCustomers(WORLD), a.importCustomers(WORLD)]);
+    expect(await b.listCustomers()).toHaveLength(WORLD.length);
+  });
+});
+
+describe('PostgreSQL query plans', () => {
+  async function plan(schema: string, sql: string, params: unknown[]): Promise<string> {
+    return inSchema(schema, async (client) => {
+      // The tables are nearly empty, so only forbidding scans shows which index a query can use.
+      await client.query('SET enable_seqscan = off');
+      try {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      } finally {
+        await client.query('RESET enable_seqscan');
+      }
+    });
+  }
+
+  it('claims through the partial claimable index, in its order, without sorting', async () => {
+    const schema = freshSchema();
+    await openPostgres(schema);
+    const detail = await plan(schema, changeQueries.claim, ['2024-01-01T00:00:00.000Z', 'w', '2024-01-01T00:01:00.000Z', 10]);
+    expect(detail).toMatch(/Index Scan using pending_changes_claimable/);
+    expect(detail).not.toMatch(/Sort/);
+  });
+
+  it('lists one range of the listing index and finds a listed change through the one-listed index', async () => {
+    const schema = freshSchema();
+    await openPostgres(schema);
+    expect(LISTED).toBe(`('pending', 'applying', 'failed')`);
+    const listing = await plan(schema, changeQueries.listedOfReseller + changeQueries.listedOrder, ['main']);
+    expect(listing).toMatch(/Index Scan using pending_changes_listed/);
+    expect(listing).not.toMatch(/Sort/);
+    expect(await plan(schema, changeQueries.listedOfCustomer, [1])).toMatch(/pending_changes_one_listed_per_customer/);
+  });
+});
