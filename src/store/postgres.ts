@@ -13,7 +13,7 @@ import { migrate } from './postgres/migrate.js';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.js';
 import { auditQueries, changeQueries, customerQueries, lockQueries } from './postgres/queries.js';
 import { jsonOrNull, toAudit, toChange, toCustomer, type AuditRow, type ChangeRow, type CustomerRow } from './postgres/rows.js';
-import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './postgres/rules.js';
+import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
 import {
   ChangeInFlightError,
   type AuditInput,

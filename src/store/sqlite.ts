@@ -9,7 +9,8 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { migrate } from './sqlite/migrate.js';
 import { auditQueries, changeQueries, customerQueries } from './sqlite/queries.js';
-import { asCustomerRow, canonicalInstant, jsonOrNull, toAudit, toChange, toCustomer, type CustomerRow } from './sqlite/rows.js';
+import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
+import { asCustomerRow, jsonOrNull, toAudit, toChange, toCustomer, type CustomerRow } from './sqlite/rows.js';
 import {
   ChangeInFlightError,
   type AuditInput,
@@ -39,23 +40,6 @@ type Row = Record<string, SQLOutputValue>;
 type ScheduleAudit = Omit<AuditInput, 'changeId' | 'customerId'>;
 
 const CHANGE_STATUSES: readonly ChangeStatus[] = ['pending', 'applying', 'applied', 'cancelled', 'superseded', 'failed'];
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const sortedB = [...b].sort();
-  return [...a].sort().every((value, i) => value === sortedB[i]);
-}
-
-/** The identical request again: same type, target, IPs, groups and effective time. */
-function isSameChange(existing: PendingChange, next: NewPendingChange, effectiveAt: string): boolean {
-  return (
-    existing.type === next.type &&
-    existing.targetPackage === next.targetPackage &&
-    existing.effectiveAt === effectiveAt &&
-    sameSet(existing.ips, next.ips) &&
-    sameSet(existing.ipGroups, next.ipGroups)
-  );
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -447,18 +431,3 @@ function isParams(value: unknown): value is Params {
   return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value);
 }
 
-function joinDetail(...parts: (string | undefined)[]): string {
-  return parts.filter(Boolean).join('; ');
-}
-
-/** The columns an attempt's end writes, by outcome. */
-function finishColumns(outcome: FinishOutcome): { status: ChangeStatus; error: string | null; retryAt: string | null } {
-  switch (outcome.status) {
-    case 'applied':
-      return { status: 'applied', error: null, retryAt: null };
-    case 'failed':
-      return { status: 'failed', error: outcome.reason, retryAt: null };
-    case 'pending':
-      return { status: 'pending', error: outcome.error, retryAt: canonicalInstant(outcome.retryAt, 'retryAt') };
-  }
-}

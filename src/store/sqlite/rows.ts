@@ -130,9 +130,3 @@ export function jsonOrNull(value: unknown[] | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/** Timestamps are compared as text: accept any instant, store the one canonical form. */
-export function canonicalInstant(value: string, field: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new TypeError(`${field} is not an ISO-8601 instant: ${JSON.stringify(value)}`);
-  return new Date(time).toISOString();
-}

@@ -1,6 +1,6 @@
-// The store's decisions that are not SQL, as the SQLite store makes them (sqlite.ts): when a
+// The store's decisions that are not SQL, shared by the SQLite and PostgreSQL stores: when a
 // schedule is "the same change", and what an attempt's end writes.
-import type { ChangeStatus, FinishOutcome, NewPendingChange, PendingChange } from '../store.js';
+import type { ChangeStatus, FinishOutcome, NewPendingChange, PendingChange } from './store.js';
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
