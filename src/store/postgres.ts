@@ -12,7 +12,7 @@ import { applyImport } from './postgres/import.js';
 import { migrate } from './postgres/migrate.js';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.js';
 import { auditQueries, changeQueries, customerQueries, lockQueries } from './postgres/queries.js';
-import { jsonOrNull, toAudit, toChange, toCustomer, type AuditRow, type ChangeRow, type CustomerRow } from './postgres/rows.js';
+import { jsonOrNull, toAudit, toChange, toCustomer, toListing, type AuditRow, type ChangeRow, type CustomerRow } from './postgres/rows.js';
 import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
 import {
   ChangeInFlightError,
@@ -27,6 +27,7 @@ import {
   type FinishOutcome,
   type NewPendingChange,
   type PendingChange,
+  type PendingListing,
   type ScheduleResult,
   type Store,
 } from './store.js';
@@ -179,13 +180,13 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingChange[]> {
+  async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
     const params: unknown[] = [reseller];
     let sql = changeQueries.listedOfReseller;
     if (filter.username !== undefined) sql += ` AND username = $${params.push(filter.username)}`;
     if (filter.type !== undefined) sql += ` AND type = $${params.push(filter.type)}`;
     const { rows } = await this.pool.query<ChangeRow>(sql + changeQueries.listedOrder, params);
-    return rows.map(toChange);
+    return rows.map(toListing);
   }
 
   async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {

@@ -10,7 +10,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { migrate } from './sqlite/migrate.js';
 import { auditQueries, changeQueries, customerQueries } from './sqlite/queries.js';
 import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
-import { asCustomerRow, jsonOrNull, toAudit, toChange, toCustomer, type CustomerRow } from './sqlite/rows.js';
+import { asCustomerRow, jsonOrNull, toAudit, toChange, toCustomer, toListing, type CustomerRow } from './sqlite/rows.js';
 import {
   ChangeInFlightError,
   type AuditInput,
@@ -24,6 +24,7 @@ import {
   type FinishOutcome,
   type NewPendingChange,
   type PendingChange,
+  type PendingListing,
   type ScheduleResult,
   type Store,
 } from './store.js';
@@ -189,7 +190,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingChange[]> {
+  async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
     let sql = changeQueries.listedOfReseller;
     const params: Params = { reseller };
     if (filter.username !== undefined) {
@@ -200,7 +201,7 @@ export class SqliteStore implements Store {
       sql += ' AND type = :type';
       params.type = filter.type;
     }
-    return this.statement(sql + changeQueries.listedOrder).all(params).map(toChange);
+    return this.statement(sql + changeQueries.listedOrder).all(params).map(toListing);
   }
 
   async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {

@@ -63,6 +63,23 @@ export interface PendingChange {
   updatedAt: string;
 }
 
+/** What `reseller.pending list` shows of a change: read without its bookkeeping columns, as a list of 10,000 must be fast. */
+export const LISTING_FIELDS = [
+  'id',
+  'customerId',
+  'reseller',
+  'username',
+  'type',
+  'currentPackage',
+  'targetPackage',
+  'ips',
+  'ipGroups',
+  'effectiveAt',
+  'status',
+  'lastError',
+] as const;
+export type PendingListing = Pick<PendingChange, (typeof LISTING_FIELDS)[number]>;
+
 export type NewPendingChange = Pick<
   PendingChange,
   'customerId' | 'accountId' | 'type' | 'currentPackage' | 'targetPackage' | 'ips' | 'ipGroups' | 'effectiveAt'
@@ -142,7 +159,7 @@ export interface Store {
    * `scheduled`, `replaced` or `noop`.
    */
   schedule(change: NewPendingChange, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<ScheduleResult>;
-  listPending(reseller: string, filter?: { username?: string; type?: ChangeType }): Promise<PendingChange[]>;
+  listPending(reseller: string, filter?: { username?: string; type?: ChangeType }): Promise<PendingListing[]>;
   /** Operator view: every change in the given statuses, all resellers. */
   listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]>;
   /**

@@ -1,5 +1,5 @@
 // reseller.pending tasks (DESIGN.md §3): list and delete. Listing makes no v3 call.
-import type { ChangeType, PendingChange } from '../../store/store.js';
+import type { ChangeType, PendingListing } from '../../store/store.js';
 import { pendingList, type PendingEntry } from '../legacy/index.js';
 import { answerFailure, badRequest, customerOf, ok, userProblem, type Task } from './answer.js';
 
@@ -9,7 +9,7 @@ const TYPE_LABELS: Record<ChangeType, string> = {
   close: 'Account Close',
 };
 
-export function pendingEntry(change: PendingChange, resellerLabel: string): PendingEntry {
+export function pendingEntry(change: PendingListing, resellerLabel: string): PendingEntry {
   return {
     username: change.username,
     type: TYPE_LABELS[change.type],

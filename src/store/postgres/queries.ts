@@ -65,7 +65,7 @@ export const changeQueries = {
   cancel: `UPDATE pending_changes SET status = 'cancelled', updated_at = $1
     WHERE id = $2 AND status IN ('pending', 'failed') RETURNING *`,
   /** `listPending`: extra filters are appended before the ORDER BY. */
-  listedOfReseller: `SELECT * FROM pending_changes WHERE reseller = $1 AND status IN ${LISTED}`,
+  listedOfReseller: `SELECT id, customer_id, reseller, username, type, current_package, target_package, ips, ip_groups, effective_at, status, last_error FROM pending_changes WHERE reseller = $1 AND status IN ${LISTED}`,
   listedOrder: ' ORDER BY effective_at, id',
   byStatuses: 'SELECT * FROM pending_changes WHERE status = ANY ($1::text[]) ORDER BY id',
   /**

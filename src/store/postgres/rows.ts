@@ -1,7 +1,7 @@
 // Rows as the store's pool returns them (jsonb parsed, int8 as numbers, timestamptz as ISO
 // strings: see connection.ts), and their conversion to the store's records. Type aliases,
 // not interfaces, so they satisfy pg's QueryResultRow.
-import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange } from '../store.js';
+import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from '../store.js';
 import type { Offering } from '../../v3/schemas.js';
 
 export type CustomerRow = {
@@ -92,6 +92,24 @@ export function toChange(r: ChangeRow): PendingChange {
     fence: r.fence,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+/** The listed columns only (see LISTING_FIELDS). */
+export function toListing(r: ChangeRow): PendingListing {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    reseller: r.reseller,
+    username: r.username,
+    type: r.type,
+    currentPackage: r.current_package,
+    targetPackage: r.target_package,
+    ips: r.ips,
+    ipGroups: r.ip_groups,
+    effectiveAt: r.effective_at,
+    status: r.status,
+    lastError: r.last_error,
   };
 }
 

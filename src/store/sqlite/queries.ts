@@ -57,7 +57,7 @@ export const changeQueries = {
   cancel: `UPDATE pending_changes SET status = 'cancelled', updated_at = ?
     WHERE id = ? AND status IN ('pending', 'failed') RETURNING *`,
   /** `listPending`: extra filters are appended before the ORDER BY. */
-  listedOfReseller: `SELECT * FROM pending_changes INDEXED BY pending_changes_listed WHERE reseller = :reseller AND status IN ${LISTED}`,
+  listedOfReseller: `SELECT id, customer_id, reseller, username, type, current_package, target_package, ips, ip_groups, effective_at, status, last_error FROM pending_changes INDEXED BY pending_changes_listed WHERE reseller = :reseller AND status IN ${LISTED}`,
   listedOrder: ' ORDER BY effective_at, id',
   duePending: `SELECT id, due_at AS claimable_at FROM pending_changes INDEXED BY pending_changes_due
     WHERE status = 'pending' AND due_at <= :now ORDER BY due_at, id LIMIT :limit`,

@@ -1,7 +1,7 @@
 // Rows as SQLite returns them, and their conversion to the store's records. The schema's
 // CHECKs guarantee the column types, so the casts here describe rather than hope.
 import type { SQLOutputValue } from 'node:sqlite';
-import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange } from '../store.js';
+import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from '../store.js';
 import type { Offering } from '../../v3/schemas.js';
 
 type Row = Record<string, SQLOutputValue>;
@@ -104,6 +104,25 @@ export function toChange(row: Row): PendingChange {
     fence: r.fence,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+/** The listed columns only (see LISTING_FIELDS). */
+export function toListing(row: Row): PendingListing {
+  const r = row as unknown as ChangeRow;
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    reseller: r.reseller,
+    username: r.username,
+    type: r.type,
+    currentPackage: r.current_package,
+    targetPackage: r.target_package,
+    ips: JSON.parse(r.ips) as string[],
+    ipGroups: JSON.parse(r.ip_groups) as string[],
+    effectiveAt: r.effective_at,
+    status: r.status,
+    lastError: r.last_error,
   };
 }
 
