@@ -3,10 +3,30 @@
 import type { Tree } from './tree.js';
 
 export function toJson(tree: Tree): string {
-  if (typeof tree === 'string') return jsonString(tree);
-  if (typeof tree === 'number') return Number.isFinite(tree) ? String(tree) : '0';
-  if (tree.type === 'list') return `[${tree.items.map(toJson).join(',')}]`;
-  return `{${tree.fields.map(([name, value]) => `${jsonString(name)}:${toJson(value)}`).join(',')}}`;
+  // Appends to one string in a single walk: a list of 10,000 pending changes stays cheap.
+  let out = '';
+  const write = (node: Tree): void => {
+    if (typeof node === 'string') out += jsonString(node);
+    else if (typeof node === 'number') out += Number.isFinite(node) ? String(node) : '0';
+    else if (node.type === 'list') {
+      out += '[';
+      for (let i = 0; i < node.items.length; i++) {
+        if (i) out += ',';
+        write(node.items[i]!);
+      }
+      out += ']';
+    } else {
+      out += '{';
+      for (let i = 0; i < node.fields.length; i++) {
+        const [name, value] = node.fields[i]!;
+        out += `${i ? ',' : ''}${jsonString(name)}:`;
+        write(value);
+      }
+      out += '}';
+    }
+  };
+  write(tree);
+  return out;
 }
 
 export function jsonString(text: string): string {

@@ -18,7 +18,8 @@ export const XML_CONTENT_TYPE = 'text/xml; charset=ISO-8859-1';
 
 export function render(doc: LegacyDocument, format: LegacyFormat): RenderedAnswer {
   if (format === 'xml') return { body: toXmlDocument(documentTree(doc, 'xml')), contentType: XML_CONTENT_TYPE };
-  return { body: Buffer.from(toJson(documentTree(doc, 'json')), 'utf8'), contentType: JSON_CONTENT_TYPE };
+  // toJson escapes everything outside ASCII, so latin1 (the faster copy) gives the same bytes.
+  return { body: Buffer.from(toJson(documentTree(doc, 'json')), 'latin1'), contentType: JSON_CONTENT_TYPE };
 }
 
 /** The tree of a document; for XML, the content of `<result>`. */
