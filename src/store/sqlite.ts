@@ -201,7 +201,7 @@ export class SqliteStore implements Store {
       sql += ' AND type = :type';
       params.type = filter.type;
     }
-    return this.statement(sql + changeQueries.listedOrder).all(params).map(toListing);
+    return (this.statement(sql + changeQueries.listedOrder, { arrays: true }).all(params) as unknown as SQLOutputValue[][]).map(toListing);
   }
 
   async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {
@@ -402,11 +402,14 @@ export class SqliteStore implements Store {
     }
   }
 
-  private statement(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
+  /** Prepared once per SQL text; `arrays` statements return rows as arrays (cheaper for long lists). */
+  private statement(sql: string, options: { arrays?: boolean } = {}): StatementSync {
+    const key = options.arrays ? `arrays:${sql}` : sql;
+    let statement = this.statements.get(key);
     if (!statement) {
       statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
+      if (options.arrays) statement.setReturnArrays(true);
+      this.statements.set(key, statement);
     }
     return statement;
   }

@@ -43,6 +43,22 @@ export const customerQueries = {
     WHERE c.reseller = ? AND c.active = 1 AND c.id <> ? AND held.value IN (SELECT value FROM json_each(?))`,
 } as const;
 
+/** The columns `listPending` reads, in the order `toListing` expects them (rows come back as arrays). */
+export const LISTING_COLUMNS = [
+  'id',
+  'customer_id',
+  'reseller',
+  'username',
+  'type',
+  'current_package',
+  'target_package',
+  'ips',
+  'ip_groups',
+  'effective_at',
+  'status',
+  'last_error',
+] as const;
+
 export const changeQueries = {
   byId: 'SELECT * FROM pending_changes WHERE id = ?',
   listedOfCustomer: `SELECT * FROM pending_changes INDEXED BY pending_changes_one_listed_per_customer WHERE customer_id = ? AND status IN ${LISTED}`,
@@ -57,7 +73,7 @@ export const changeQueries = {
   cancel: `UPDATE pending_changes SET status = 'cancelled', updated_at = ?
     WHERE id = ? AND status IN ('pending', 'failed') RETURNING *`,
   /** `listPending`: extra filters are appended before the ORDER BY. */
-  listedOfReseller: `SELECT id, customer_id, reseller, username, type, current_package, target_package, ips, ip_groups, effective_at, status, last_error FROM pending_changes INDEXED BY pending_changes_listed WHERE reseller = :reseller AND status IN ${LISTED}`,
+  listedOfReseller: `SELECT ${LISTING_COLUMNS.join(', ')} FROM pending_changes INDEXED BY pending_changes_listed WHERE reseller = :reseller AND status IN ${LISTED}`,
   listedOrder: ' ORDER BY effective_at, id',
   duePending: `SELECT id, due_at AS claimable_at FROM pending_changes INDEXED BY pending_changes_due
     WHERE status = 'pending' AND due_at <= :now ORDER BY due_at, id LIMIT :limit`,

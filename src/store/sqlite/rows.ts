@@ -107,23 +107,28 @@ export function toChange(row: Row): PendingChange {
   };
 }
 
-/** The listed columns only (see LISTING_FIELDS). */
-export function toListing(row: Row): PendingListing {
-  const r = row as unknown as ChangeRow;
+/** A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay cheap. */
+export function toListing(row: readonly SQLOutputValue[]): PendingListing {
+  const [id, customerId, reseller, username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt, status, lastError] = row;
   return {
-    id: r.id,
-    customerId: r.customer_id,
-    reseller: r.reseller,
-    username: r.username,
-    type: r.type,
-    currentPackage: r.current_package,
-    targetPackage: r.target_package,
-    ips: JSON.parse(r.ips) as string[],
-    ipGroups: JSON.parse(r.ip_groups) as string[],
-    effectiveAt: r.effective_at,
-    status: r.status,
-    lastError: r.last_error,
+    id: id as number,
+    customerId: customerId as number,
+    reseller: reseller as string,
+    username: username as string,
+    type: type as ChangeType,
+    currentPackage: currentPackage as string,
+    targetPackage: targetPackage as string,
+    ips: jsonList(ips as string),
+    ipGroups: jsonList(ipGroups as string),
+    effectiveAt: effectiveAt as string,
+    status: status as ChangeStatus,
+    lastError: lastError as string | null,
   };
+}
+
+/** Most lists are empty: skip the parser for them. */
+function jsonList(text: string): string[] {
+  return text === '[]' ? [] : (JSON.parse(text) as string[]);
 }
 
 /** Optional fields are left out when empty, so a record reads like the input that wrote it. */
