@@ -12,15 +12,28 @@ export function toXmlDocument(tree: Tree): Buffer {
 
 /** One element; anything with no content is written empty (`<ips/>`). */
 export function element(name: string, tree: Tree): string {
-  const content = elementContent(tree);
-  return content === '' ? `<${name}/>` : `<${name}>${content}</${name}>`;
-}
-
-function elementContent(tree: Tree): string {
-  if (typeof tree === 'string') return xmlText(tree);
-  if (typeof tree === 'number') return xmlText(Number.isFinite(tree) ? String(tree) : '0');
-  if (tree.type === 'list') return tree.items.map((item) => element(tree.item, item)).join('');
-  return tree.fields.map(([name, value]) => element(name, value)).join('');
+  // Appends to one string in a single walk: a list of 10,000 pending changes stays cheap.
+  let out = '';
+  const write = (tag: string, node: Tree): void => {
+    if (typeof node === 'string' || typeof node === 'number') {
+      const text = xmlText(typeof node === 'string' ? node : Number.isFinite(node) ? String(node) : '0');
+      out += text === '' ? `<${tag}/>` : `<${tag}>${text}</${tag}>`;
+    } else if (node.type === 'list') {
+      if (node.items.length === 0) out += `<${tag}/>`;
+      else {
+        out += `<${tag}>`;
+        for (const item of node.items) write(node.item, item);
+        out += `</${tag}>`;
+      }
+    } else if (node.fields.length === 0) out += `<${tag}/>`;
+    else {
+      out += `<${tag}>`;
+      for (const [field, value] of node.fields) write(field, value);
+      out += `</${tag}>`;
+    }
+  };
+  write(name, tree);
+  return out;
 }
 
 /** Escaped text whose characters all fit in ISO-8859-1. */
