@@ -12,6 +12,45 @@ export interface Migration {
   sql: string;
 }
 
+/** The database's migration history is not this build's (both stores' runners check it). */
+export class SchemaMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaMismatchError';
+  }
+}
+
+/** A row of schema_migrations. */
+export interface AppliedMigration {
+  version: number;
+  name: string;
+}
+
+export function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`migration "${migration.name}" has version ${migration.version}, expected ${index + 1}`);
+    }
+  });
+}
+
+/** Refuses a database written by a newer build, or whose history differs from this build's. */
+export function checkApplied(applied: readonly AppliedMigration[], migrations: readonly Migration[]): void {
+  for (const row of applied) {
+    const known = migrations[row.version - 1];
+    if (!known) {
+      throw new SchemaMismatchError(
+        `database schema is at version ${row.version} ("${row.name}"), newer than this build knows (${migrations.length}): upgrade the bridge`,
+      );
+    }
+    if (known.name !== row.name) {
+      throw new SchemaMismatchError(
+        `database migration ${row.version} is "${row.name}" but this build calls it "${known.name}": the schema history differs`,
+      );
+    }
+  }
+}
+
 const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
 
 const initialSchema = `

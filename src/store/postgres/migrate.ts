@@ -3,41 +3,10 @@
 // the whole run holds an advisory lock for the schema, so one migrates while the others
 // wait, then find nothing left to do.
 import type pg from 'pg';
-import type { Migration } from '../migrations.js';
-import { SchemaMismatchError } from '../sqlite/migrate.js';
+import { checkApplied, checkOrder, SchemaMismatchError, type AppliedMigration, type Migration } from '../migrations.js';
 import { withAdvisoryLock, type LockKey } from './advisory-lock.js';
 
 export { SchemaMismatchError };
-
-interface AppliedRow {
-  version: number;
-  name: string;
-}
-
-function checkOrder(migrations: readonly Migration[]): void {
-  migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) {
-      throw new Error(`migration "${migration.name}" has version ${migration.version}, expected ${index + 1}`);
-    }
-  });
-}
-
-/** Refuses a database written by a newer build, or whose history differs from this build's. */
-function checkApplied(applied: AppliedRow[], migrations: readonly Migration[]): void {
-  for (const row of applied) {
-    const known = migrations[row.version - 1];
-    if (!known) {
-      throw new SchemaMismatchError(
-        `database schema is at version ${row.version} ("${row.name}"), newer than this build knows (${migrations.length}): upgrade the bridge`,
-      );
-    }
-    if (known.name !== row.name) {
-      throw new SchemaMismatchError(
-        `database migration ${row.version} is "${row.name}" but this build calls it "${known.name}": the schema history differs`,
-      );
-    }
-  }
-}
 
 export interface MigrateOptions {
   /** Created when missing (the connection's search_path already names it). */
@@ -56,7 +25,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[], o
       name       text NOT NULL,
       applied_at timestamptz NOT NULL
     )`);
-    const { rows: applied } = await client.query<AppliedRow>('SELECT version, name FROM schema_migrations ORDER BY version');
+    const { rows: applied } = await client.query<AppliedMigration>('SELECT version, name FROM schema_migrations ORDER BY version');
     checkApplied(applied, migrations);
     const appliedBefore = new Set(applied.map((row) => row.version));
     const appliedNow: number[] = [];
