@@ -13,7 +13,7 @@ import { migrate } from './postgres/migrate.js';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.js';
 import { auditQueries, changeQueries, customerQueries, lockQueries } from './postgres/queries.js';
 import { jsonOrNull, toAudit, toChange, toCustomer, toListing, type AuditRow, type ChangeRow, type CustomerRow } from './postgres/rows.js';
-import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
+import { canonicalInstant, finishColumns, isSameChange, joinDetail, leaseExpiredAudit } from './rules.js';
 import {
   ChangeInFlightError,
   type AuditInput,
@@ -225,14 +225,20 @@ export class PostgresStore implements Store {
     if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
     if (!Number.isInteger(limit) || limit <= 0) return [];
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    const { rows } = await this.pool.query<ChangeRow & { claim_order: string }>(changeQueries.claim, [
-      now.toISOString(),
-      owner,
-      leaseExpiresAt,
-      limit,
-    ]);
-    rows.sort((a, b) => (a.claim_order < b.claim_order ? -1 : a.claim_order > b.claim_order ? 1 : a.id - b.id));
-    return rows.map(toChange);
+    const at = now.toISOString();
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<ChangeRow & { claim_order: string; lease_expired: boolean }>(changeQueries.claim, [
+        at,
+        owner,
+        leaseExpiresAt,
+        limit,
+      ]);
+      rows.sort((a, b) => (a.claim_order < b.claim_order ? -1 : a.claim_order > b.claim_order ? 1 : a.id - b.id));
+      const claimed = rows.map(toChange);
+      for (const [i, change] of claimed.entries())
+        if (rows[i]!.lease_expired) await insertAudit(db, leaseExpiredAudit(change), at);
+      return claimed;
+    });
   }
 
   async finishChange(

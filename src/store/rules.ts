@@ -1,6 +1,6 @@
 // The store's decisions that are not SQL, shared by the SQLite and PostgreSQL stores: when a
 // schedule is "the same change", and what an attempt's end writes.
-import type { ChangeStatus, FinishOutcome, NewPendingChange, PendingChange } from './store.js';
+import type { AuditInput, ChangeStatus, FinishOutcome, NewPendingChange, PendingChange } from './store.js';
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -40,4 +40,19 @@ export function finishColumns(outcome: FinishOutcome): { status: ChangeStatus; e
     case 'pending':
       return { status: 'pending', error: outcome.error, retryAt: canonicalInstant(outcome.retryAt, 'retryAt') };
   }
+}
+
+/**
+ * The audit record of an attempt that never finished (its process died, or its lease ran out),
+ * written when the change is claimed again: every attempt leaves a trace.
+ */
+export function leaseExpiredAudit(reclaimed: PendingChange): AuditInput {
+  return {
+    actor: 'scheduler',
+    action: `apply_${reclaimed.type}`,
+    customerId: reclaimed.customerId,
+    changeId: reclaimed.id,
+    outcome: 'lease_expired',
+    detail: reclaimed.lastError ?? 'lease expired',
+  };
 }

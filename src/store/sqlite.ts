@@ -9,7 +9,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { migrate } from './sqlite/migrate.js';
 import { auditQueries, changeQueries, customerQueries } from './sqlite/queries.js';
-import { canonicalInstant, finishColumns, isSameChange, joinDetail } from './rules.js';
+import { canonicalInstant, finishColumns, isSameChange, joinDetail, leaseExpiredAudit } from './rules.js';
 import { asCustomerRow, jsonOrNull, toAudit, toChange, toCustomer, toListing, type CustomerRow } from './sqlite/rows.js';
 import {
   ChangeInFlightError,
@@ -244,12 +244,16 @@ export class SqliteStore implements Store {
       const candidates = [
         ...this.statement(changeQueries.duePending).all({ now: at, limit }),
         ...this.statement(changeQueries.expiredLeases).all({ now: at, limit }),
-      ] as unknown as { id: number; claimable_at: string }[];
+      ] as unknown as { id: number; claimable_at: string; lease_expired: number }[];
       candidates.sort((a, b) => (a.claimable_at < b.claimable_at ? -1 : a.claimable_at > b.claimable_at ? 1 : a.id - b.id));
+      const expired = new Set(candidates.filter((c) => c.lease_expired).map((c) => c.id));
       const claimed: PendingChange[] = [];
       for (const { id } of candidates.slice(0, limit)) {
         const row = this.statement(changeQueries.claim).get({ id, owner, leaseExpiresAt, now: at });
-        if (row) claimed.push(toChange(row));
+        if (!row) continue;
+        const change = toChange(row);
+        if (expired.has(id)) this.insertAudit(leaseExpiredAudit(change), at);
+        claimed.push(change);
       }
       return claimed;
     });

@@ -217,7 +217,12 @@ describe('leases', () => {
     expect(await b.scheduler.runPass(later(USER4_DUE, 1000))).toMatchObject({ claimed: 1, applied: 1 });
     const [change] = await historyOf(b, 'user4');
     expect(change).toMatchObject({ status: 'applied', attempts: 2 }); // the lost attempt is counted
-    expect(await auditOutcomes(b, change!.id)).toEqual(['legacy:scheduled', 'scheduler:lease_lost', 'scheduler:applied']);
+    expect(await auditOutcomes(b, change!.id)).toEqual([
+      'legacy:scheduled',
+      'scheduler:lease_lost',
+      'scheduler:lease_expired',
+      'scheduler:applied',
+    ]);
     expect(sim().writes(DEMO.accounts.user4).offerings).toBe(1);
   });
 
@@ -241,7 +246,12 @@ describe('leases', () => {
     const [change] = await historyOf(b, 'user4');
     expect(change).toMatchObject({ status: 'applied', leaseOwner: null });
     // The first attempt's PUT landed but its finish was fenced off: recorded, not as the applied one.
-    expect(await auditOutcomes(b, change!.id)).toEqual(['legacy:scheduled', 'scheduler:lease_lost', 'scheduler:noop']);
+    expect(await auditOutcomes(b, change!.id)).toEqual([
+      'legacy:scheduled',
+      'scheduler:lease_expired',
+      'scheduler:lease_lost',
+      'scheduler:noop',
+    ]);
   });
 });
 
@@ -269,8 +279,9 @@ describe('an attempt that breaks off', () => {
 
     const [change] = await historyOf(b, 'user4');
     expect(change).toMatchObject({ status: 'applied', attempts: 2 });
-    // The landed PUT is found in place: one write, one transition to applied.
-    expect(await auditOutcomes(b, change!.id)).toEqual(['legacy:scheduled', 'scheduler:noop']);
+    // The broken-off attempt is recorded when the change is claimed again; the landed PUT is
+    // found in place: one write, one transition to applied.
+    expect(await auditOutcomes(b, change!.id)).toEqual(['legacy:scheduled', 'scheduler:lease_expired', 'scheduler:noop']);
     expect(sim().writes(DEMO.accounts.user4).offerings).toBe(1);
     expect(offeringsOf(b, DEMO.accounts.user5)).toContain('org.ei.silver.v1:1');
   });

@@ -67,6 +67,17 @@ describe.each(STORES)('$name store', ({ open }) => {
         attempts: 1,
         lastError: 'lease of w1 expired at 2024-03-15T00:01:00.000Z',
       });
+      // The attempt that never finished leaves its trace when the change is claimed again.
+      const trail = await store.listAudit({ changeId: ids.alice });
+      expect(trail.filter((a) => a.outcome === 'lease_expired')).toEqual([
+        expect.objectContaining({ actor: 'scheduler', detail: 'lease of w1 expired at 2024-03-15T00:01:00.000Z' }),
+      ]);
+    });
+
+    it('writes no lease_expired record for a change claimed for the first time', async () => {
+      const { store, ids } = await scheduled({ alice: '2024-03-15T00:00:00.000Z' });
+      await store.claimDue(new Date('2024-03-15T00:00:00.000Z'), 'w1', MINUTE, 10);
+      expect((await store.listAudit({ changeId: ids.alice })).map((a) => a.outcome)).not.toContain('lease_expired');
     });
 
     it('orders expired leases and due changes by when each became claimable', async () => {

@@ -76,7 +76,7 @@ export const changeQueries = {
    * before the update, since RETURNING has no order.
    */
   claim: `WITH due AS MATERIALIZED (
-      SELECT id, claimable_at FROM pending_changes
+      SELECT id, claimable_at, status = 'applying' AS lease_expired FROM pending_changes
       WHERE status IN ('pending', 'applying') AND claimable_at <= $1
       ORDER BY claimable_at, id
       LIMIT $4
@@ -94,7 +94,7 @@ export const changeQueries = {
       updated_at = $1
     FROM due
     WHERE p.id = due.id
-    RETURNING p.*, due.claimable_at AS claim_order`,
+    RETURNING p.*, due.claimable_at AS claim_order, due.lease_expired`,
   /** $1 id, $2 fence, $3 status, $4 error, $5 retry time, $6 now. A stale fence matches nothing. */
   finish: `UPDATE pending_changes SET
       status = $3,

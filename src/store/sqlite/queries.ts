@@ -75,9 +75,9 @@ export const changeQueries = {
   /** `listPending`: extra filters are appended before the ORDER BY. */
   listedOfReseller: `SELECT ${LISTING_COLUMNS.join(', ')} FROM pending_changes INDEXED BY pending_changes_listed WHERE reseller = :reseller AND status IN ${LISTED}`,
   listedOrder: ' ORDER BY effective_at, id',
-  duePending: `SELECT id, due_at AS claimable_at FROM pending_changes INDEXED BY pending_changes_due
+  duePending: `SELECT id, due_at AS claimable_at, 0 AS lease_expired FROM pending_changes INDEXED BY pending_changes_due
     WHERE status = 'pending' AND due_at <= :now ORDER BY due_at, id LIMIT :limit`,
-  expiredLeases: `SELECT id, lease_expires_at AS claimable_at FROM pending_changes INDEXED BY pending_changes_leases
+  expiredLeases: `SELECT id, lease_expires_at AS claimable_at, 1 AS lease_expired FROM pending_changes INDEXED BY pending_changes_leases
     WHERE status = 'applying' AND lease_expires_at <= :now ORDER BY lease_expires_at, id LIMIT :limit`,
   /** SET expressions see the row before the update, so `status = 'applying'` means a lease expired. */
   claim: `UPDATE pending_changes SET
