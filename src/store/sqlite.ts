@@ -124,7 +124,7 @@ export class SqliteStore implements Store {
   async ipHolders(reseller: string, ips: string[], exceptCustomerId: number): Promise<Map<string, number>> {
     const holders = new Map<string, number>();
     if (ips.length === 0) return holders;
-    const rows = this.statement(customerQueries.ipHolders).all(reseller, exceptCustomerId, JSON.stringify(ips));
+    const rows = this.statement(customerQueries.ipHolders).all({ reseller, except: exceptCustomerId, ips: JSON.stringify(ips) });
     for (const row of rows) holders.set(row.ip as string, row.customer_id as number);
     return holders;
   }

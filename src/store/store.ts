@@ -141,7 +141,10 @@ export interface Store {
   findCustomer(ref: CustomerRef): Promise<CustomerRecord | undefined>;
   listCustomers(filter?: { reseller?: string; active?: boolean }): Promise<CustomerRecord[]>;
   setBillingDay(customerId: number, day: number): Promise<void>;
-  /** Of `ips`, those held by an active customer of `reseller` other than `exceptCustomerId`, with the holder. */
+  /**
+   * Of `ips`, those held by an active customer of `reseller` other than `exceptCustomerId`, or
+   * asked for by another customer's pending (or applying) change, with that customer.
+   */
   ipHolders(reseller: string, ips: string[], exceptCustomerId: number): Promise<Map<string, number>>;
 
   /**

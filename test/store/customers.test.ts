@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seed, STORES, WORLD } from './helpers.js';
+import { changeFor, legacyAudit, seed, STORES, WORLD } from './helpers.js';
 
 describe.each(STORES)('$name store', ({ open }) => {
   describe('importCustomers', () => {
@@ -129,6 +129,16 @@ describe.each(STORES)('$name store', ({ open }) => {
       // An inactive customer's IPs are free again.
       await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
       expect(await store.ipHolders('main', ['10.0.0.3'], world.carol!.id)).toEqual(new Map());
+    });
+
+    it('counts the IPs another customer’s pending change asks for, until it is cancelled', async () => {
+      const { store } = await open();
+      const world = await seed(store);
+      await store.schedule(changeFor(world.alice!, { ips: ['10.0.0.7'] }), legacyAudit());
+      expect(await store.ipHolders('main', ['10.0.0.7'], world.carol!.id)).toEqual(new Map([['10.0.0.7', world.alice!.id]]));
+      expect(await store.ipHolders('main', ['10.0.0.7'], world.alice!.id)).toEqual(new Map()); // its own
+      await store.cancelPending(world.alice!.id, legacyAudit('pending.delete'));
+      expect(await store.ipHolders('main', ['10.0.0.7'], world.carol!.id)).toEqual(new Map());
     });
   });
 });

@@ -45,9 +45,14 @@ export const customerQueries = {
       subscription_params = coalesce($5::jsonb, subscription_params),
       updated_at = $6
     WHERE id = $1`,
+  /** IPs held by another active customer, or asked for by another customer's pending change. */
   ipHolders: `SELECT held.ip, c.id AS customer_id
     FROM customers c CROSS JOIN LATERAL jsonb_array_elements_text(c.ips) AS held (ip)
-    WHERE c.reseller = $1 AND c.active AND c.id <> $2 AND held.ip = ANY ($3::text[])`,
+    WHERE c.reseller = $1 AND c.active AND c.id <> $2 AND held.ip = ANY ($3::text[])
+    UNION ALL
+    SELECT wanted.ip, p.customer_id
+    FROM pending_changes p CROSS JOIN LATERAL jsonb_array_elements_text(p.ips) AS wanted (ip)
+    WHERE p.reseller = $1 AND p.status IN ('pending', 'applying') AND p.customer_id <> $2 AND wanted.ip = ANY ($3::text[])`,
 } as const;
 
 export const changeQueries = {

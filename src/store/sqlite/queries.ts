@@ -38,9 +38,15 @@ export const customerQueries = {
       subscription_params = coalesce(:subscriptionParams, subscription_params),
       updated_at = :now
     WHERE id = :id`,
+  /** IPs held by another active customer, or asked for by another customer's pending change. */
   ipHolders: `SELECT held.value AS ip, c.id AS customer_id
     FROM customers c, json_each(c.ips) held
-    WHERE c.reseller = ? AND c.active = 1 AND c.id <> ? AND held.value IN (SELECT value FROM json_each(?))`,
+    WHERE c.reseller = :reseller AND c.active = 1 AND c.id <> :except AND held.value IN (SELECT value FROM json_each(:ips))
+    UNION ALL
+    SELECT wanted.value AS ip, p.customer_id
+    FROM pending_changes p, json_each(p.ips) wanted
+    WHERE p.reseller = :reseller AND p.status IN ('pending', 'applying') AND p.customer_id <> :except
+      AND wanted.value IN (SELECT value FROM json_each(:ips))`,
 } as const;
 
 /** The columns `listPending` reads, in the order `toListing` expects them (rows come back as arrays). */
