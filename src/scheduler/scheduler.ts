@@ -118,8 +118,10 @@ export class Scheduler {
 
   private async forEachConcurrently<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
+    // Once stopping, no new attempt starts: the rest keep their claim and are taken over when
+    // their lease runs out, so a shutdown waits for at most `concurrency` attempts.
     const worker = async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (next < items.length && !this.stopping) await fn(items[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker));
   }
