@@ -110,8 +110,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       executor,
       v3For,
       now,
-      billingDayOf: async (customer) => {
-        await resolveBillingDays({ store, mappings, v3For, logger });
+      billingDayOf: async (customer, reseller) => {
+        await resolveBillingDays({ store, mappings, v3For, logger }, { reseller });
         return (await store.findCustomer({ id: customer.id }))?.billingDay ?? undefined;
       },
     });

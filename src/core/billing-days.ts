@@ -11,11 +11,12 @@ const PAGE_SIZE = 100;
 
 export async function resolveBillingDays(
   deps: { store: Store; mappings: Mappings; v3For(reseller: ResellerMapping): V3Api; logger: Logger },
-  deadlineMs = 60_000,
+  options: { deadlineMs?: number; reseller?: ResellerMapping } = {},
 ): Promise<number> {
+  const deadlineMs = options.deadlineMs ?? 60_000;
   const missing = (await deps.store.listCustomers({ active: true })).filter((c) => c.billingDay === null);
   let resolved = 0;
-  for (const reseller of deps.mappings.resellers) {
+  for (const reseller of options.reseller ? [options.reseller] : deps.mappings.resellers) {
     const wanted = new Map(missing.filter((c) => c.reseller === reseller.api_user).map((c) => [c.accountId, c]));
     if (wanted.size === 0) continue;
     const v3 = deps.v3For(reseller);
