@@ -74,6 +74,7 @@ function keyFor(
     if (!fromEnv) problems.push(`${where}: required with a real upstream`);
     return fromEnv;
   }
+  if (simulatorKeys.size === 0) return undefined; // no demo seed: already reported above
   const simulatorKey = simulatorKeys.get(reseller.api_user);
   if (!simulatorKey) {
     problems.push(`${where}: the simulator seed has no reseller "${reseller.api_user}"`);
