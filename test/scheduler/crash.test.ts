@@ -52,6 +52,7 @@ function startBridgeProcess(db: string): Child {
     BRIDGE_MAPPINGS: mappings,
     BRIDGE_SCHEDULER: 'on',
     BRIDGE_SCHEDULER_INTERVAL_MS: '200',
+    BRIDGE_SCHEDULER_JITTER_MS: '0',
     BRIDGE_SCHEDULER_LEASE_MS: String(LEASE_MS),
     SENDGRID_RATE_LIMIT: '1000',
     LOG_LEVEL: 'info',

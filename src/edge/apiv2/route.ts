@@ -54,8 +54,10 @@ export function apiv2Handler(deps: EdgeDeps) {
     if (!reseller) return send(401, unauthorized());
     res.locals.reseller = reseller.api_user;
 
-    const task = MODULES[match[1]!]![params.get('task') ?? ''];
-    if (!task || !Object.hasOwn(MODULES[match[1]!]!, params.get('task') ?? '')) return send(404, notFound());
+    const tasks = MODULES[match[1]!]!;
+    const name = params.get('task') ?? '';
+    const task = Object.hasOwn(tasks, name) ? tasks[name] : undefined; // not `constructor` & co.
+    if (!task) return send(404, notFound());
     if (params.malformed.length)
       return send(reseller.errors_with_http_200 ? 200 : 400, errors(params.malformed.map((name) => `${name} must be a single value`)));
 

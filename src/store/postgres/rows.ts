@@ -70,31 +70,6 @@ export function toCustomer(r: CustomerRow): CustomerRecord {
   };
 }
 
-export function toChange(r: ChangeRow): PendingChange {
-  return {
-    id: r.id,
-    customerId: r.customer_id,
-    reseller: r.reseller,
-    username: r.username,
-    accountId: r.account_id,
-    type: r.type,
-    currentPackage: r.current_package,
-    targetPackage: r.target_package,
-    ips: r.ips,
-    ipGroups: r.ip_groups,
-    effectiveAt: r.effective_at,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    retryAt: r.retry_at,
-    leaseOwner: r.lease_owner,
-    leaseExpiresAt: r.lease_expires_at,
-    fence: r.fence,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
 /** The listed columns only (see LISTING_FIELDS). */
 export function toListing(r: ChangeRow): PendingListing {
   return {
@@ -110,6 +85,21 @@ export function toListing(r: ChangeRow): PendingListing {
     effectiveAt: r.effective_at,
     status: r.status,
     lastError: r.last_error,
+  };
+}
+
+/** A whole change: the listed fields plus the bookkeeping ones. */
+export function toChange(r: ChangeRow): PendingChange {
+  return {
+    ...toListing(r),
+    accountId: r.account_id,
+    attempts: r.attempts,
+    retryAt: r.retry_at,
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: r.lease_expires_at,
+    fence: r.fence,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
