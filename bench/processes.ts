@@ -61,6 +61,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     BRIDGE_SCHEDULER: 'off',
     HOST: '127.0.0.1',
     PORT: String(port),
+    ADMIN_PORT: '0',
     LOG_LEVEL: 'warn',
   });
   const url = `http://127.0.0.1:${port}`;

@@ -4,6 +4,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { startAdminListener, type AdminListener } from './admin/listener.js';
+import { adminRoutes, type AdminDeps } from './admin/routes.js';
 import type { BridgeConfig } from './config/config.js';
 import type { ResellerMapping } from './config/mappings.js';
 import { resolveBillingDays } from './core/billing-days.js';
@@ -34,6 +36,8 @@ export interface Bridge {
   config: BridgeConfig;
   url: string;
   server: Server | undefined;
+  /** The admin listener (ADMIN_HOST:ADMIN_PORT), when the bridge listens. */
+  admin: AdminListener | undefined;
   store: Store;
   simulator: Simulator | undefined;
   scheduler: Scheduler;
@@ -151,6 +155,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       );
       logger.info({ url, upstream: config.upstream.kind === 'simulator' ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
     }
+    const admin = options.listen !== false ? await listenAdmin(config, { config, store }, logger) : undefined;
+    if (admin) closers.unshift(() => admin.close());
     if (env.BRIDGE_SCHEDULER === 'on' && options.listen !== false) scheduler.start();
     closers.unshift(() => scheduler.stop());
 
@@ -158,6 +164,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       config,
       url,
       server,
+      admin,
       store,
       simulator,
       scheduler,
@@ -169,6 +176,19 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     await closeAll(closers);
     throw error;
   }
+}
+
+async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger): Promise<AdminListener> {
+  const { ADMIN_HOST, ADMIN_PORT, BRIDGE_ADMIN_TOKEN } = config.env;
+  const admin = await startAdminListener({
+    host: ADMIN_HOST,
+    port: ADMIN_PORT,
+    token: BRIDGE_ADMIN_TOKEN,
+    logger: logger.child({ component: 'admin' }),
+    routes: adminRoutes(deps),
+  });
+  logger.info({ url: admin.url, auth: BRIDGE_ADMIN_TOKEN !== undefined ? 'bearer' : 'none' }, 'admin listening');
+  return admin;
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

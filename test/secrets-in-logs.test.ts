@@ -17,11 +17,14 @@ const SECRETS = {
   wrongKey: 'SG.MARKER-wrong-key-55e2',
   token: 'aaaabbbbccccddddeeeeffff11112222',
   wrongToken: 'MARKER0wrong0token0c0ffee000000',
+  adminToken: 'MARKER-admin-token-9d41c7e2',
+  wrongAdminToken: 'MARKER-wrong-admin-token-06b3',
 };
 const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
 // Both listen on free ports (0) and say where in their first log lines.
 let bridgeUrl = '';
 let simUrl = '';
+let adminUrl = '';
 
 let dir: string;
 let child: ChildProcess;
@@ -44,7 +47,8 @@ async function waitForStart(): Promise<void> {
   for (let i = 0; i < 200 && child.exitCode === null; i++) {
     bridgeUrl = urlLogged('bridge listening') ?? '';
     simUrl = urlLogged('embedded v3 simulator listening') ?? '';
-    if (bridgeUrl && simUrl) return;
+    adminUrl = urlLogged('admin listening') ?? '';
+    if (bridgeUrl && simUrl && adminUrl) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`bridge did not start:\n${output}`);
@@ -66,6 +70,8 @@ beforeAll(async () => {
     PORT: '0',
     HOST: '127.0.0.1',
     SIMULATOR_PORT: '0',
+    ADMIN_PORT: '0',
+    BRIDGE_ADMIN_TOKEN: SECRETS.adminToken,
     BRIDGE_DB: join(dir, 'bridge.db'),
     SENDGRID_API_KEY: SECRETS.v3Key,
     SIMULATOR_API_KEY: SECRETS.v3Key,
@@ -102,6 +108,8 @@ describe('no secret reaches the logs', () => {
       (await form(`${user}&api_key=${SECRETS.password}&task=overview&pad=${'x'.repeat(70_000)}`)).status,
     ];
     expect(statuses).toEqual([200, 200, 200, 401, 401, 200, 401, 200, 401, 200, 401, 401, 413]);
+    const admin = (token: string) => fetch(`${adminUrl}/no-such-route`, { headers: { authorization: `Bearer ${token}` } });
+    expect([(await admin(SECRETS.adminToken)).status, (await admin(SECRETS.wrongAdminToken)).status]).toEqual([404, 401]);
 
     // Upstream failures are logged with their errors: still no secret.
     await fetch(`${simUrl}/_simulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"errorRate":1,"errorStatus":500}' });

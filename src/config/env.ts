@@ -28,7 +28,23 @@ const envSchema = z.object({
   BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
+  /** The admin listener (metrics, operator routes): loopback only unless a token guards it. */
+  ADMIN_PORT: port.default(3002),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  BRIDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+}).superRefine((env, ctx) => {
+  if (!isLoopbackHost(env.ADMIN_HOST) && env.BRIDGE_ADMIN_TOKEN === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BRIDGE_ADMIN_TOKEN'],
+      message: `required when ADMIN_HOST (${env.ADMIN_HOST}) is not a loopback address: the admin listener would be open to the network`,
+    });
 });
+
+/** True for the addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -28,6 +28,7 @@ export async function startTestBridge(
     PORT: '0',
     HOST: '127.0.0.1',
     SIMULATOR_PORT: '0',
+    ADMIN_PORT: '0',
     BRIDGE_DB: join(dir, 'bridge.db'),
     BRIDGE_MAPPINGS: demoMappings,
     BRIDGE_SCHEDULER: 'off',

@@ -45,6 +45,7 @@ afterAll(async () => {
 function startBridgeProcess(db: string): Child {
   const bridge = spawnNode('dist/src/main.js', {
     PORT: '0',
+    ADMIN_PORT: '0',
     HOST: '127.0.0.1',
     SENDGRID_API_URL: simulator.url,
     ...KEYS,
