@@ -1,24 +1,12 @@
-// Where the project lives, found from this module so the bench runs the same from
-// `dist/bench` (npm run bench) and from `bench/` (vitest).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Where the project's files are, the same from `dist/bench` (npm run bench) and from `bench/` (vitest).
+import { join } from 'node:path';
+import { entries, projectRoot } from '../harness/processes.js';
 
-function findProjectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('bench: package.json not found above the bench module');
-    dir = parent;
-  }
-  return dir;
-}
-
-export const projectRoot = findProjectRoot();
+export { projectRoot };
 export const demoMappingsFolder = join(projectRoot, 'mappings');
 /** The compiled entry points the benchmarks start as their own processes. */
 export const compiled = {
-  bridge: join(projectRoot, 'dist/src/main.js'),
-  simulator: join(projectRoot, 'dist/src/simulator/main.js'),
+  bridge: join(projectRoot, entries.bridge),
+  simulator: join(projectRoot, entries.simulator),
   schedulerChild: join(projectRoot, 'dist/bench/scheduler-child.js'),
 };

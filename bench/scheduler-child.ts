@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
 import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
 import { startBridge } from '../src/server.js';
-import { peakRssOf, rssOf } from './memory.js';
+import { procStatusField } from '../harness/processes.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 
 const overrides = JSON.parse(process.argv[2] ?? '{}') as Partial<Pick<SchedulerOptions, 'batchSize' | 'concurrency'>>;
@@ -16,12 +16,12 @@ const bridge = await startBridge(loadConfig(process.env), {
   scheduler: overrides,
 });
 try {
-  const rssBeforePass = rssOf(process.pid);
+  const rssBeforePass = procStatusField(process.pid, 'VmRSS');
   const started = performance.now();
   const pass = await bridge.scheduler.runPass(new Date());
   const seconds = (performance.now() - started) / 1000;
   const appliedInStore = (await bridge.store.listChanges({ statuses: ['applied'] })).length;
-  const result: SchedulerChildResult = { seconds, pass, appliedInStore, rssBeforePass, peakRss: peakRssOf(process.pid) };
+  const result: SchedulerChildResult = { seconds, pass, appliedInStore, rssBeforePass, peakRss: procStatusField(process.pid, 'VmHWM') };
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 } finally {
   await bridge.close();

@@ -1,12 +1,11 @@
 // Starts the bridge as its own process with every secret set to a known marker, drives every
 // auth style and failure, and searches all of its output for the markers.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from './helpers/bridge.js';
+import { entries, startNode, type NodeProcess } from '../harness/processes.js';
 
 const SECRETS = {
   v3Key: 'SG.MARKER-v3-key-3f9c1d',
@@ -20,39 +19,18 @@ const SECRETS = {
   adminToken: 'MARKER-admin-token-9d41c7e2',
   wrongAdminToken: 'MARKER-wrong-admin-token-06b3',
 };
-const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
 // Both listen on free ports (0) and say where in their first log lines.
 let bridgeUrl = '';
 let simUrl = '';
 let adminUrl = '';
 
 let dir: string;
-let child: ChildProcess;
-let output = '';
+let bridge: NodeProcess;
+let failing: NodeProcess | undefined;
 
-function start(env: Record<string, string>): ChildProcess {
-  const proc = spawn('node', ['dist/src/main.js'], { cwd: projectRoot, env: { PATH, HOME: process.env.HOME ?? '', ...env } });
-  proc.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  proc.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  return proc;
-}
-
-const urlLogged = (message: string) =>
-  output
-    .split('\n')
-    .filter((line) => line.includes(`"msg":"${message}"`))
-    .map((line) => /"url":"(http:\/\/[^"]+)"/.exec(line)?.[1])[0];
-
-async function waitForStart(): Promise<void> {
-  for (let i = 0; i < 200 && child.exitCode === null; i++) {
-    bridgeUrl = urlLogged('bridge listening') ?? '';
-    simUrl = urlLogged('embedded v3 simulator listening') ?? '';
-    adminUrl = urlLogged('admin listening') ?? '';
-    if (bridgeUrl && simUrl && adminUrl) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`bridge did not start:\n${output}`);
-}
+const start = (env: Record<string, string>): NodeProcess => startNode(entries.bridge, { name: 'bridge', env });
+/** Everything every bridge process of this file printed. */
+const output = () => bridge.output() + (failing?.output() ?? '');
 
 const legacy = (query: string, init: RequestInit = {}) => fetch(`${bridgeUrl}/apiv2/reseller.account.json?${query}`, init);
 const form = (body: string) =>
@@ -66,7 +44,7 @@ const directory = (authorization: string) =>
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-secrets-'));
-  child = start({
+  bridge = start({
     PORT: '0',
     HOST: '127.0.0.1',
     SIMULATOR_PORT: '0',
@@ -77,15 +55,15 @@ beforeAll(async () => {
     SIMULATOR_API_KEY: SECRETS.v3Key,
     LOG_LEVEL: 'trace',
   });
-  await waitForStart();
+  [bridgeUrl, simUrl, adminUrl] = await Promise.all([
+    bridge.waitForLoggedUrl('bridge listening'),
+    bridge.waitForLoggedUrl('embedded v3 simulator listening'),
+    bridge.waitForLoggedUrl('admin listening'),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await bridge?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -130,13 +108,14 @@ describe('no secret reaches the logs', () => {
     expect(raw).not.toContain(SECRETS.password);
 
     // A start-up that fails on configuration, with a key set.
-    const failing = start({ SENDGRID_API_URL: 'https://api.example.invalid', SENDGRID_API_KEY: SECRETS.v3Key, BRIDGE_DB: join(dir, 'other.db') });
-    const code = await new Promise((r) => failing.once('exit', r));
+    failing = start({ SENDGRID_API_URL: 'https://api.example.invalid', SENDGRID_API_KEY: SECRETS.v3Key, BRIDGE_DB: join(dir, 'other.db') });
+    const code = (await failing.exited).code;
     expect(code).toBe(2);
-    expect(output).toMatch(/SECOND_RESELLER_API_KEY/);
+    expect(output()).toMatch(/SECOND_RESELLER_API_KEY/);
 
-    await new Promise((r) => setTimeout(r, 200)); // let the last log lines flush
-    expect(output.match(/"msg":"request"/g)?.length ?? 0).toBeGreaterThanOrEqual(statuses.length);
-    for (const [name, secret] of Object.entries(SECRETS)) expect(output.includes(secret), name).toBe(false);
+    // Stopped, the bridge has flushed its last log lines.
+    await bridge.stop();
+    expect(output().match(/"msg":"request"/g)?.length ?? 0).toBeGreaterThanOrEqual(statuses.length);
+    for (const [name, secret] of Object.entries(SECRETS)) expect(output().includes(secret), name).toBe(false);
   }, 60_000);
 });

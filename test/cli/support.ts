@@ -1,7 +1,7 @@
 // Runs the operator CLI for a test, in-process (runCli with captured streams) or as the
 // compiled process (`node dist/src/cli/main.js`, node_modules/.bin first on PATH), against
 // a temp BRIDGE_DB and the demo mappings.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { runCli } from '../../src/cli/program.js';
 import { silentLogger } from '../../src/log.js';
 import { startBridge, type Bridge } from '../../src/server.js';
+import { entries, runNode } from '../../harness/processes.js';
 import { demoMappings, projectRoot } from '../helpers/bridge.js';
 
 export interface CliRun {
@@ -19,7 +20,7 @@ export interface CliRun {
 }
 
 const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
-const entry = resolve(projectRoot, 'dist/src/cli/main.js');
+const entry = resolve(projectRoot, entries.cli);
 
 /** A temp folder with the demo world's environment (no port of the machine is taken). */
 export function tempWorld(): { dir: string; env: Record<string, string> & { BRIDGE_DB: string }; remove(): void } {
@@ -48,21 +49,9 @@ export async function runInProcess(argv: string[], env: Record<string, string>, 
   return { code, stdout, stderr };
 }
 
-export function runCompiled(argv: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
-  const child = spawn('node', [entry, ...argv], {
-    cwd: projectRoot,
-    env: { PATH, HOME: process.env.HOME ?? '', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(input);
-  return new Promise((done, fail) => {
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+export async function runCompiled(argv: string[], env: Record<string, string>, input = ''): Promise<CliRun> {
+  const { code, stdout, stderr } = await runNode(entries.cli, { name: 'bridge CLI', args: argv, env, stdin: input });
+  return { code, stdout, stderr };
 }
 
 /** Builds dist/ when the CLI's compiled entry is missing or older than its sources. */

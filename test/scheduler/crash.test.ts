@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { PendingChange } from '../../src/store/store.js';
 import { generatedChanges, writeCrashMappings, writeDueChanges, type GeneratedChange } from './crash-world.js';
-import { kill, simulatorAdmin, spawnNode, startSimulatorProcess, waitForOutput, type Child } from './processes.js';
+import { entries, startNode, startSimulatorProcess, type NodeProcess, type StartedSimulator } from '../../harness/processes.js';
+import { simulatorAdmin } from './processes.js';
 import { ALL_STATUSES } from './support.js';
 
 const CHANGES = generatedChanges(30);
@@ -20,43 +21,46 @@ const KEYS = { SENDGRID_API_KEY: 'SG.demo-reseller-key', SECOND_RESELLER_API_KEY
 
 let root: string;
 let mappings: string;
-let simulator: { child: Child; url: string };
+let simulator: StartedSimulator;
 let sim: ReturnType<typeof simulatorAdmin>;
-const bridges: Child[] = [];
+const bridges: NodeProcess[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'bridge-crash-'));
   mappings = join(root, 'mappings');
   mkdirSync(mappings);
   writeCrashMappings(mappings, CHANGES);
-  simulator = await startSimulatorProcess({ BRIDGE_MAPPINGS: mappings, SIMULATOR_STATE: join(root, 'simulator-state.json') });
+  simulator = await startSimulatorProcess({ LOG_LEVEL: 'warn', BRIDGE_MAPPINGS: mappings, SIMULATOR_STATE: join(root, 'simulator-state.json') });
   sim = simulatorAdmin(simulator.url);
 });
 
 afterEach(async () => {
-  for (const bridge of bridges.splice(0)) await kill(bridge, 'SIGKILL');
+  for (const bridge of bridges.splice(0)) await bridge.kill();
 });
 
 afterAll(async () => {
-  if (simulator) await kill(simulator.child, 'SIGKILL');
+  if (simulator) await simulator.process.kill();
   rmSync(root, { recursive: true, force: true });
 });
 
-function startBridgeProcess(db: string): Child {
-  const bridge = spawnNode('dist/src/main.js', {
-    PORT: '0',
-    ADMIN_PORT: '0',
-    HOST: '127.0.0.1',
-    SENDGRID_API_URL: simulator.url,
-    ...KEYS,
-    BRIDGE_DB: db,
-    BRIDGE_MAPPINGS: mappings,
-    BRIDGE_SCHEDULER: 'on',
-    BRIDGE_SCHEDULER_INTERVAL_MS: '200',
-    BRIDGE_SCHEDULER_JITTER_MS: '0',
-    BRIDGE_SCHEDULER_LEASE_MS: String(LEASE_MS),
-    SENDGRID_RATE_LIMIT: '1000',
-    LOG_LEVEL: 'info',
+function startBridgeProcess(db: string): NodeProcess {
+  const bridge = startNode(entries.bridge, {
+    name: 'bridge',
+    env: {
+      PORT: '0',
+      ADMIN_PORT: '0',
+      HOST: '127.0.0.1',
+      SENDGRID_API_URL: simulator.url,
+      ...KEYS,
+      BRIDGE_DB: db,
+      BRIDGE_MAPPINGS: mappings,
+      BRIDGE_SCHEDULER: 'on',
+      BRIDGE_SCHEDULER_INTERVAL_MS: '200',
+      BRIDGE_SCHEDULER_JITTER_MS: '0',
+      BRIDGE_SCHEDULER_LEASE_MS: String(LEASE_MS),
+      SENDGRID_RATE_LIMIT: '1000',
+      LOG_LEVEL: 'info',
+    },
   });
   bridges.push(bridge);
   return bridge;
@@ -69,20 +73,20 @@ async function readChanges(db: string): Promise<{ changes: Map<string, PendingCh
 }
 
 /** Bounded poll of the simulator's fault settings until the k-th offerings PUT was applied (and held). */
-async function waitForHeldWrite(bridge: Child): Promise<void> {
+async function waitForHeldWrite(bridge: NodeProcess): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const { lateWrite } = await sim.faults();
     if (lateWrite === null || lateWrite.count < HOLD) return;
-    if (bridge.process.exitCode !== null || Date.now() > deadline)
+    if (!bridge.running || Date.now() > deadline)
       throw new Error(`the bridge never sent its k-th PUT:\n${bridge.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
 
 /** Both resellers' `reseller.pending list` is empty: nothing pending, applying or failed. */
-async function waitUntilNothingListed(bridge: Child): Promise<void> {
-  const [, url] = await waitForOutput(bridge, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+async function waitUntilNothingListed(bridge: NodeProcess): Promise<void> {
+  const [, url] = await bridge.waitForOutput(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const lists = await Promise.all(
@@ -119,7 +123,7 @@ describe('a bridge killed right after its k-th offerings PUT', () => {
     await sim.setFaults({ lateWrite: { skip: k - 1, count: HOLD, delayMs: 30_000 } });
     const first = startBridgeProcess(db);
     await waitForHeldWrite(first);
-    await kill(first, 'SIGKILL');
+    await first.kill();
     await sim.clearFaults();
     // A PUT already received when the bridge died is still applied by the simulator: let it land.
     await new Promise((r) => setTimeout(r, 200));
@@ -137,7 +141,7 @@ describe('a bridge killed right after its k-th offerings PUT', () => {
     // Restart on the same database; it finishes the work once the dead process's leases expire.
     const second = startBridgeProcess(db);
     await waitUntilNothingListed(second);
-    expect(await kill(second, 'SIGTERM')).toBe(0);
+    expect((await second.stop('SIGTERM')).code).toBe(0);
 
     const { changes, store } = await readChanges(db);
     try {

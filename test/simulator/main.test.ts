@@ -1,71 +1,26 @@
 // `npm run simulator` as its own process: `node dist/src/simulator/main.js` after a build,
-// with node_modules/.bin (the pinned Node 24) first on PATH.
-import { spawn, type ChildProcess } from 'node:child_process';
+// started with the pinned Node 24 by the process harness.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { entries, startNode, startSimulatorProcess, stopAll, type NodeProcess } from '../../harness/processes.js';
 import { DEMO_KEY, demoMappingsFolder, projectRoot } from '../helpers/simulator.js';
 import { call, demo } from './support.js';
 
-const entry = resolve(projectRoot, 'dist/src/simulator/main.js');
-const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
+const entry = resolve(projectRoot, entries.simulator);
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
+const launch = (env: Record<string, string>): NodeProcess => startNode(entries.simulator, { name: 'simulator', env: { SIMULATOR_PORT: '0', ...env } });
 
-const children: ChildProcess[] = [];
-
-function launch(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn('node', [entry], {
-    cwd: projectRoot,
-    env: { PATH, HOME: process.env.HOME ?? '', SIMULATOR_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, output: () => output, exit };
-}
-
-async function start(env: Record<string, string> = {}): Promise<Started> {
-  const { child, output, exit } = launch(env);
-  const url = await new Promise<string>((found, fail) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
-      if (match?.[1]) {
-        clearInterval(timer);
-        found(match[1]);
-      }
-    }, 20);
-    void exit.then((code) => {
-      clearInterval(timer);
-      fail(new Error(`simulator exited (${code}): ${output()}`));
-    });
-  });
-  return { child, url, output };
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  child.kill('SIGTERM');
-  return exited;
-}
+/** SIGTERM, and the exit code it leads to. */
+const stop = async (started: NodeProcess): Promise<number | null> => (await started.stop()).code;
 
 beforeAll(() => {
   // dist/ is compiled once per run by test/global-setup.ts.
   expect(existsSync(entry)).toBe(true);
 }, 120_000);
 
-afterEach(async () => {
-  for (const child of children.splice(0)) await stop(child);
-});
+afterEach(() => stopAll());
 
 describe('npm run simulator', () => {
   let dir: string;
@@ -75,29 +30,29 @@ describe('npm run simulator', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('serves the demo world with the default key, and stops cleanly on SIGTERM', async () => {
-    const sim = await start();
+    const sim = await startSimulatorProcess({});
     const answer = await call(sim, 'GET', '/v3/partners/accounts', { key: DEMO_KEY });
     expect(answer.status).toBe(200);
     expect(answer.body.accounts).toHaveLength(4);
-    expect(await stop(sim.child)).toBe(0);
-    expect(sim.output()).not.toContain(DEMO_KEY);
+    expect(await stop(sim.process)).toBe(0);
+    expect(sim.process.output()).not.toContain(DEMO_KEY);
   });
 
   test('SIMULATOR_API_KEY replaces the demo key and is never logged', async () => {
     const key = 'SG.secret-from-the-environment';
-    const sim = await start({ SIMULATOR_API_KEY: key, LOG_LEVEL: 'trace' });
+    const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: key, LOG_LEVEL: 'trace' });
     expect((await call(sim, 'GET', '/v3/partners/offerings', { key: DEMO_KEY })).status).toBe(401);
     expect((await call(sim, 'GET', '/v3/partners/offerings', { key })).status).toBe(200);
-    await stop(sim.child);
-    expect(sim.output()).not.toContain(key);
+    await stop(sim.process);
+    expect(sim.process.output()).not.toContain(key);
   });
 
   test('SIMULATOR_STATE keeps changes across restarts', async () => {
     const SIMULATOR_STATE = join(dir, 'state.json');
-    const first = await start({ SIMULATOR_STATE });
+    const first = await startSimulatorProcess({ SIMULATOR_STATE });
     expect((await call(first, 'DELETE', `/v3/partners/accounts/${demo.silver}`)).status).toBe(204);
-    await stop(first.child);
-    const second = await start({ SIMULATOR_STATE });
+    await stop(first.process);
+    const second = await startSimulatorProcess({ SIMULATOR_STATE });
     expect((await call(second, 'GET', `/v3/partners/accounts/${demo.silver}/state`)).status).toBe(404);
   });
 
@@ -107,13 +62,13 @@ describe('npm run simulator', () => {
     for (const file of ['resellers.json', 'packages.json', 'customers.json', 'directories.json'])
       copyFileSync(join(demoMappingsFolder, file), join(folder, file));
     const run = launch({ BRIDGE_MAPPINGS: folder });
-    expect(await run.exit).toBe(1);
+    expect((await run.exited).code).toBe(1);
     expect(run.output()).toMatch(/no-seed\/simulator\.json: file is missing/);
   });
 
   test('an invalid environment names the variable', async () => {
     const run = launch({ SIMULATOR_PORT: 'abc' });
-    expect(await run.exit).toBe(1);
+    expect((await run.exited).code).toBe(1);
     expect(run.output()).toMatch(/environment: SIMULATOR_PORT/);
   });
 });
