@@ -1,6 +1,14 @@
-// The storage interface. Callers only ever see this file: SQLite (sqlite.ts) is the
-// embedded default, PostgreSQL fills the same interface for several bridge instances.
-// Every method that changes more than one row does it in one transaction.
+// The storage interface. Callers only ever see this file (and open.ts). One implementation
+// (sql-store.ts) serves both databases through a driver: SQLite (sqlite.ts) is the embedded
+// default, PostgreSQL (postgres.ts) serves several bridge instances. Every method that changes
+// more than one row does it in one transaction.
+//
+// Adding an operation is one transaction script and its SQL, each in one place:
+//   1. its statements in statements.ts, written once through the dialect layer (dialect.ts);
+//   2. its script in operations.ts: a generator that `yield*`s those statements (no await inside);
+//   3. its method here and in sql-store.ts (`driver.write(ops.yourScript(...))`);
+//   4. a table or column: a new migration at the end of schema/sqlite.ts and schema/postgres.ts;
+//   5. contract tests in test/store, run against both stores (describe.each(STORES)).
 import type { Offering } from '../v3/schemas.js';
 
 export type ChangeType = 'upgrade' | 'downgrade' | 'close';
@@ -173,12 +181,14 @@ export interface Store {
   getChange(id: number): Promise<PendingChange | undefined>;
 
   /**
-   * Claims up to `limit` changes due at `now` (effective and retry time passed): `pending` ones,
-   * and `applying` ones whose lease expired. Sets `applying`, the lease, and fence + 1.
+   * Claims up to `limit` changes: `pending` ones due at `dueAt` (effective and retry time passed;
+   * by default `now`), and `applying` ones whose lease expired by `now`. `now` is the real time:
+   * the lease runs from it whatever instant a pass simulates with `dueAt`, so a pass "in 2099"
+   * leaves leases that expire on time. Sets `applying`, the lease, and fence + 1.
    * Order: the time each became claimable (effective time, retry time or lease expiry), then id.
    * Re-claiming an expired lease counts the lost attempt (attempts + 1, last_error says so).
    */
-  claimDue(now: Date, owner: string, leaseMs: number, limit: number): Promise<PendingChange[]>;
+  claimDue(now: Date, owner: string, leaseMs: number, limit: number, dueAt?: Date): Promise<PendingChange[]>;
   /**
    * Ends an attempt (attempts + 1) and appends `audit` for it, in one transaction. Refused (false,
    * nothing written) unless the change is `applying` with this fence.

@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { changeQueries, LISTED } from '../../src/store/sqlite/queries.js';
+import type { Statement } from '../../src/store/script.js';
+import { claimCandidates, duePending, expiredLeases, listedChangeOf, LISTED, listPending } from '../../src/store/statements.js';
 import { changeFor, legacyAudit, openTemp, schedulerAudit, seed, STORES } from './helpers.js';
 
 const MINUTE = 60_000;
@@ -190,6 +191,8 @@ describe.each(STORES)('$name store', ({ open }) => {
 });
 
 describe('SQLite query plans', () => {
+  const sqliteText = (statement: Statement) => statement.text.sqlite!.sql;
+
   function plan(path: string, sql: string, params: Record<string, string | number>): string {
     const db = new DatabaseSync(path, { readOnly: true });
     try {
@@ -205,23 +208,27 @@ describe('SQLite query plans', () => {
 
   it('lists one range of the listing index, in order, without sorting or reading history', async () => {
     const { path } = openTemp();
-    const detail = plan(path, changeQueries.listedOfReseller + changeQueries.listedOrder, { reseller: 'main' });
+    const detail = plan(path, sqliteText(listPending({})), { reseller: 'main' });
     expect(detail).toMatch(/SEARCH pending_changes USING (COVERING )?INDEX pending_changes_listed \(reseller=\?\)/);
     expect(detail).not.toMatch(/TEMP B-TREE|SCAN/);
   });
 
   it('claims from the partial due and lease indexes, without sorting', async () => {
     const { path } = openTemp();
-    const due = plan(path, changeQueries.duePending, { now: '2024-01-01T00:00:00.000Z', limit: 10 });
+    const due = plan(path, sqliteText(duePending), { dueAt: '2024-01-01T00:00:00.000Z', limit: 10 });
     expect(due).toMatch(/USING (COVERING )?INDEX pending_changes_due \(due_at<\?\)/);
-    const leases = plan(path, changeQueries.expiredLeases, { now: '2024-01-01T00:00:00.000Z', limit: 10 });
+    const leases = plan(path, sqliteText(expiredLeases), { now: '2024-01-01T00:00:00.000Z', limit: 10 });
     expect(leases).toMatch(/USING (COVERING )?INDEX pending_changes_leases \(lease_expires_at<\?\)/);
     expect(`${due}\n${leases}`).not.toMatch(/TEMP B-TREE/);
+    // The claim merges exactly those two range scans.
+    const merged = plan(path, sqliteText(claimCandidates), { dueAt: '2024-01-01T00:00:00.000Z', now: '2024-01-01T00:00:00.000Z', limit: 10 });
+    expect(merged).toMatch(/INDEX pending_changes_due/);
+    expect(merged).toMatch(/INDEX pending_changes_leases/);
   });
 
   it('finds a customer’s listed change through the one-listed index', async () => {
     const { path } = openTemp();
     expect(LISTED).toBe(`('pending', 'applying', 'failed')`);
-    expect(plan(path, changeQueries.listedOfCustomer.replace('?', '1'), {})).toMatch(/pending_changes_one_listed_per_customer/);
+    expect(plan(path, sqliteText(listedChangeOf).replace(':customerId', '1'), {})).toMatch(/pending_changes_one_listed_per_customer/);
   });
 });

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { SQLITE_MIGRATIONS, type Migration } from '../../src/store/migrations.js';
+import type { Migration } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
-import { migrate, SchemaMismatchError } from '../../src/store/sqlite/migrate.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/schema/sqlite.js';
+import { migrate, SchemaMismatchError, SqliteStore } from '../../src/store/sqlite.js';
 import { openTemp, reopen, seed, tempDir, testClock } from './helpers.js';
 
 function readOnly(path: string) {

@@ -2,12 +2,13 @@
 // once, disjoint claims, customer locks across instances), connection settings, and plans.
 // The store contract itself runs against PostgreSQL in the other files of this folder.
 import { describe, expect, it } from 'vitest';
-import type { Migration } from '../../src/store/migrations.js';
+import type { Migration } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
+import { migrate, SchemaMismatchError } from '../../src/store/postgres.js';
 import { advisoryKey, connectionTarget } from '../../src/store/postgres/connection.js';
-import { migrate, SchemaMismatchError } from '../../src/store/postgres/migrate.js';
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
-import { changeQueries, LISTED } from '../../src/store/postgres/queries.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/schema/postgres.js';
+import { bind, type Params, type Statement } from '../../src/store/script.js';
+import { claimCandidates, listedChangeOf, LISTED, listPending } from '../../src/store/statements.js';
 import type { Store } from '../../src/store/store.js';
 import { onCleanup } from './cleanup.js';
 import { changeFor, legacyAudit, seed, testClock, WORLD } from './helpers.js';
@@ -34,13 +35,19 @@ async function twoInstances() {
   return { schema, clock, a, b };
 }
 
-/** Advisory locks on the server, by whether they are held or awaited. */
+/**
+ * The customer locks of this schema on the server, by whether they are held or awaited (other
+ * test runs share the server: their locks are in other namespaces).
+ */
 async function advisoryLocks(schema: string): Promise<{ granted: number; waiting: number }> {
   return inSchema(schema, async (client) => {
     const { rows } = await client.query<{ granted: boolean; n: number }>(
       `SELECT granted, count(*)::int AS n FROM pg_locks
        WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND objsubid = 2 AND classid = $1::bigint::oid
        GROUP BY granted`,
+      // The two-int form's first key is the lock's classid, read as unsigned.
+      [advisoryKey('customer', schema) >>> 0],
     );
     return {
       granted: rows.find((row) => row.granted)?.n ?? 0,
@@ -274,12 +281,15 @@ describe('several instances on one database', () => {
 });
 
 describe('PostgreSQL query plans', () => {
-  async function plan(schema: string, sql: string, params: unknown[]): Promise<string> {
+  async function plan(schema: string, statement: Statement, params: Params): Promise<string> {
+    const rendered = statement.text.postgres!;
+    const sql = rendered.sql;
+    const values = bind(statement, rendered, params);
     return inSchema(schema, async (client) => {
       // The tables are nearly empty, so only forbidding scans shows which index a query can use.
       await client.query('SET enable_seqscan = off');
       try {
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values);
         return rows.map((row) => row['QUERY PLAN']).join('\n');
       } finally {
         await client.query('RESET enable_seqscan');
@@ -290,7 +300,7 @@ describe('PostgreSQL query plans', () => {
   it('claims through the partial claimable index, in its order, without sorting', async () => {
     const schema = freshSchema();
     await openPostgres(schema);
-    const detail = await plan(schema, changeQueries.claim, ['2024-01-01T00:00:00.000Z', 'w', '2024-01-01T00:01:00.000Z', 10]);
+    const detail = await plan(schema, claimCandidates, { dueAt: '2024-01-01T00:00:00.000Z', now: '2024-01-01T00:00:00.000Z', limit: 10 });
     expect(detail).toMatch(/Index Scan using pending_changes_claimable/);
     expect(detail).not.toMatch(/Sort/);
   });
@@ -299,9 +309,9 @@ describe('PostgreSQL query plans', () => {
     const schema = freshSchema();
     await openPostgres(schema);
     expect(LISTED).toBe(`('pending', 'applying', 'failed')`);
-    const listing = await plan(schema, changeQueries.listedOfReseller + changeQueries.listedOrder, ['main']);
+    const listing = await plan(schema, listPending({}), { reseller: 'main' });
     expect(listing).toMatch(/Index Scan using pending_changes_listed/);
     expect(listing).not.toMatch(/Sort/);
-    expect(await plan(schema, changeQueries.listedOfCustomer, [1])).toMatch(/pending_changes_one_listed_per_customer/);
+    expect(await plan(schema, listedChangeOf, { customerId: 1 })).toMatch(/pending_changes_one_listed_per_customer/);
   });
 });

@@ -1,14 +1,10 @@
-// importCustomers in a handful of statements whatever the size of the mappings (each bridge
-// instance imports them at start-up): read and lock every customer the import names, fold
-// the entries over them in order exactly as the SQLite store applies them one by one, then
-// write the result in one UPDATE, one inactivation and one INSERT.
-import type { CustomerImport } from '../store.js';
-import type { Db } from './connection.js';
-import { customerQueries } from './queries.js';
-import type { CustomerRow } from './rows.js';
+// What importCustomers writes, decided in memory: the entries folded, in order, over the
+// customers they name (read and locked by the caller's transaction), so the import is a handful
+// of statements whatever the size of the mappings (each bridge instance imports at start-up).
+import type { CustomerImport } from './store.js';
 
 /** A customer as the import leaves it; `id` is undefined until a new one is inserted. */
-interface Draft {
+export interface Draft {
   id: number | undefined;
   reseller: string;
   username: string | null;
@@ -17,9 +13,15 @@ interface Draft {
   billing_day: number | null;
 }
 
+export interface ImportPlan {
+  /** Existing customers the import names, as it leaves them. */
+  reimported: Draft[];
+  /** New customers, in import order. */
+  added: Draft[];
+}
+
 const usernameKey = (reseller: string, username: string) => JSON.stringify([reseller, username]);
 
-/** As the SQLite store words it ("customers 3 and 5"), where both exist already. */
 function nameBoth(a: Draft, b: Draft): string {
   if (a.id !== undefined && b.id !== undefined) return `customers ${a.id} and ${b.id}`;
   const name = (draft: Draft) => (draft.id === undefined ? 'a customer this import adds' : `customer ${draft.id}`);
@@ -54,7 +56,7 @@ class Directory {
   }
 }
 
-function validate(customer: CustomerImport): void {
+export function validateImport(customer: CustomerImport): void {
   const { reseller, username, businessUid, accountId, billingDay } = customer;
   if (username === undefined && businessUid === undefined) {
     throw new TypeError(`customer of ${reseller} (account ${accountId}) has neither a username nor a business uid`);
@@ -77,26 +79,10 @@ function reimport(draft: Draft, customer: CustomerImport): void {
   draft.account_id = customer.accountId;
 }
 
-/** Runs inside the caller's transaction, which holds the import lock. */
-export async function applyImport(db: Db, customers: CustomerImport[], now: string): Promise<void> {
-  customers.forEach(validate);
-  const named = customers.filter((c) => c.username !== undefined);
-  // Locked, so a concurrent setBillingDay cannot be overwritten with what was read here.
-  const { rows: found } = await db.query<CustomerRow>(customerQueries.namedByImport, [
-    named.map((c) => c.reseller),
-    named.map((c) => c.username),
-    customers.flatMap((c) => (c.businessUid === undefined ? [] : [c.businessUid])),
-  ]);
-
+/** `found`: the stored customers the import names. */
+export function planImport(customers: readonly CustomerImport[], found: readonly Draft[]): ImportPlan {
   const directory = new Directory();
-  const existing: Draft[] = found.map(({ id, reseller, username, business_uid, account_id, billing_day }) => ({
-    id,
-    reseller,
-    username,
-    business_uid,
-    account_id,
-    billing_day,
-  }));
+  const existing = found.map((row) => ({ ...row }));
   existing.forEach((draft) => directory.add(draft));
   const touched = new Set<Draft>();
   const added: Draft[] = [];
@@ -119,10 +105,5 @@ export async function applyImport(db: Db, customers: CustomerImport[], now: stri
     directory.add(draft);
     touched.add(draft);
   }
-
-  const reimported = existing.filter((draft) => touched.has(draft));
-  if (reimported.length) await db.query(customerQueries.reimportAll, [JSON.stringify(reimported), now]);
-  // Before the insert: what it adds is active, and is not in this list.
-  await db.query(customerQueries.inactivateAllBut, [now, reimported.map((draft) => draft.id)]);
-  if (added.length) await db.query(customerQueries.insertAll, [JSON.stringify(added), now]);
+  return { reimported: existing.filter((draft) => touched.has(draft)), added };
 }

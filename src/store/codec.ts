@@ -1,0 +1,106 @@
+// Rows to the store's records, for both drivers. The two return the same columns in slightly
+// different encodings, and the helpers below accept either: JSON columns as text (SQLite) or
+// parsed (PostgreSQL's jsonb), booleans as 0/1 or true/false. Ids and instants already agree
+// (PostgreSQL's pool parses int8 as numbers and timestamptz as ISO strings: postgres/connection.ts).
+// The schemas' CHECKs guarantee the column types, so the casts here describe rather than hope.
+import type { Offering } from '../v3/schemas.js';
+import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from './store.js';
+import type { Row } from './script.js';
+
+/** Most lists are empty: skip the parser for them. */
+function list<T = string>(value: unknown): T[] {
+  if (typeof value !== 'string') return value as T[];
+  return value === '[]' ? [] : (JSON.parse(value) as T[]);
+}
+
+function listOrNull<T>(value: unknown): T[] | null {
+  return value === null ? null : list<T>(value);
+}
+
+export function bool(value: unknown): boolean {
+  return value === true || value === 1;
+}
+
+export function toCustomer(r: Row): CustomerRecord {
+  return {
+    id: r.id as number,
+    reseller: r.reseller as string,
+    username: r.username as string | null,
+    businessUid: r.business_uid as string | null,
+    accountId: r.account_id as string,
+    billingDay: r.billing_day as number | null,
+    ips: list(r.ips),
+    ipGroups: list(r.ip_groups),
+    tags: list(r.tags),
+    subscriptionParams: list<[string, string]>(r.subscription_params),
+    active: bool(r.active),
+  };
+}
+
+/** A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay cheap. */
+export function toListing(row: readonly unknown[]): PendingListing {
+  const [id, customerId, reseller, username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt, status, lastError] = row;
+  return {
+    id: id as number,
+    customerId: customerId as number,
+    reseller: reseller as string,
+    username: username as string,
+    type: type as ChangeType,
+    currentPackage: currentPackage as string,
+    targetPackage: targetPackage as string,
+    ips: list(ips),
+    ipGroups: list(ipGroups),
+    effectiveAt: effectiveAt as string,
+    status: status as ChangeStatus,
+    lastError: lastError as string | null,
+  };
+}
+
+export function toChange(r: Row): PendingChange {
+  return {
+    id: r.id as number,
+    customerId: r.customer_id as number,
+    reseller: r.reseller as string,
+    username: r.username as string,
+    accountId: r.account_id as string,
+    type: r.type as ChangeType,
+    currentPackage: r.current_package as string,
+    targetPackage: r.target_package as string,
+    ips: list(r.ips),
+    ipGroups: list(r.ip_groups),
+    effectiveAt: r.effective_at as string,
+    status: r.status as ChangeStatus,
+    attempts: r.attempts as number,
+    lastError: r.last_error as string | null,
+    retryAt: r.retry_at as string | null,
+    leaseOwner: r.lease_owner as string | null,
+    leaseExpiresAt: r.lease_expires_at as string | null,
+    fence: r.fence as number,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+/** Optional fields are left out when empty, so a record reads like the input that wrote it. */
+export function toAudit(r: Row): AuditRecord {
+  const record: AuditRecord = {
+    id: r.id as number,
+    at: r.at as string,
+    actor: r.actor as AuditRecord['actor'],
+    action: r.action as string,
+    customerId: r.customer_id as number,
+    outcome: r.outcome as string,
+  };
+  const before = listOrNull<Offering>(r.offerings_before);
+  const after = listOrNull<Offering>(r.offerings_after);
+  if (r.change_id !== null) record.changeId = r.change_id as number;
+  if (before !== null) record.offeringsBefore = before;
+  if (after !== null) record.offeringsAfter = after;
+  if (r.detail !== null) record.detail = r.detail as string;
+  return record;
+}
+
+/** A JSON column's parameter, or null to leave the column as it is (see the COALESCEs in the updates). */
+export function jsonOrNull(value: readonly unknown[] | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}

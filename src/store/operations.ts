@@ -1,0 +1,265 @@
+// Every store operation that reads or writes more than one statement, written once for both
+// databases as a transaction script (script.ts): plain code between `yield*`s of statements
+// from statements.ts. sql-store.ts runs each through its driver's `write` (one transaction) or
+// `read`. To add an operation: its statements in statements.ts, its script here, its method in
+// store.ts (the port) and sql-store.ts; both drivers then run it as they are.
+//
+// Scripts run inside a transaction and must not await anything: the SQLite driver steps them
+// synchronously (see sqlite.ts).
+import { jsonOrNull, toChange } from './codec.js';
+import { planImport, validateImport, type Draft } from './import.js';
+import { all, one, run, type Script } from './script.js';
+import * as sql from './statements.js';
+import {
+  ChangeInFlightError,
+  type AuditInput,
+  type ChangeStatus,
+  type CustomerImport,
+  type CustomerRef,
+  type CustomerUpdate,
+  type FinishOutcome,
+  type NewPendingChange,
+  type PendingChange,
+  type ScheduleResult,
+} from './store.js';
+import type { Row } from './script.js';
+
+export type ChangeAudit = Omit<AuditInput, 'changeId' | 'customerId'>;
+
+export const CHANGE_STATUSES: readonly ChangeStatus[] = ['pending', 'applying', 'applied', 'cancelled', 'superseded', 'failed'];
+
+// --- pieces shared by several operations ------------------------------------------------------
+
+export function* findCustomerRow(ref: CustomerRef): Script<Row | undefined> {
+  if ('id' in ref) return yield* one(sql.customerById, { id: ref.id });
+  if ('businessUid' in ref) return yield* one(sql.customerByBusinessUid, { businessUid: ref.businessUid });
+  return yield* one(sql.customerByUsername, { reseller: ref.reseller, username: ref.username });
+}
+
+/** Every write about a customer starts here: it orders them (see statements.ts). */
+function* lockCustomer(customerId: number): Script<Row> {
+  const row = yield* one(sql.lockCustomer, { id: customerId });
+  if (!row) throw new Error(`unknown customer ${customerId}`);
+  return row;
+}
+
+function* listedChangeOf(customerId: number): Script<PendingChange | undefined> {
+  const row = yield* one(sql.listedChangeOf, { customerId });
+  return row && toChange(row);
+}
+
+export function* insertAudit(audit: AuditInput, now: string): Script<void> {
+  yield* run(sql.insertAudit, {
+    at: now,
+    actor: audit.actor,
+    action: audit.action,
+    customerId: audit.customerId,
+    changeId: audit.changeId ?? null,
+    outcome: audit.outcome,
+    offeringsBefore: jsonOrNull(audit.offeringsBefore),
+    offeringsAfter: jsonOrNull(audit.offeringsAfter),
+    detail: audit.detail ?? null,
+  });
+}
+
+function* supersede(change: PendingChange, by: Pick<AuditInput, 'actor' | 'action'>, detail: string, now: string): Script<void> {
+  if ((yield* run(sql.supersedeChange, { id: change.id, now })) !== 1) throw new Error(`change ${change.id} could not be superseded`);
+  const audit: AuditInput = { actor: by.actor, action: by.action, customerId: change.customerId, changeId: change.id, outcome: 'superseded', detail };
+  yield* insertAudit(audit, now);
+}
+
+function* applyUpdate(customerId: number, update: CustomerUpdate, now: string): Script<void> {
+  const changed = yield* run(sql.updateCustomer, {
+    id: customerId,
+    ips: jsonOrNull(update.ips),
+    ipGroups: jsonOrNull(update.ipGroups),
+    tags: jsonOrNull(update.tags),
+    subscriptionParams: jsonOrNull(update.subscriptionParams),
+    now,
+  });
+  if (changed !== 1) throw new Error(`unknown customer ${customerId}`);
+}
+
+// --- customers --------------------------------------------------------------------------------
+
+/** Idempotent: upserts by (reseller, username) or business uid, marks missing ones inactive. */
+export function* importCustomers(customers: readonly CustomerImport[], importLockKey: number, now: string): Script<void> {
+  customers.forEach(validateImport);
+  yield* run(sql.lockImports, { key: importLockKey });
+  const named = customers.filter((c) => c.username !== undefined);
+  const found = yield* all(sql.customersNamed, {
+    names: JSON.stringify(named.map((c) => [c.reseller, c.username])),
+    uids: customers.flatMap((c) => (c.businessUid === undefined ? [] : [c.businessUid])),
+  });
+  const stored = found.map(({ id, reseller, username, business_uid, account_id, billing_day }) => ({ id, reseller, username, business_uid, account_id, billing_day }) as Draft);
+  const { reimported, added } = planImport(customers, stored);
+  if (reimported.length) yield* run(sql.reimportCustomers, { drafts: JSON.stringify(reimported), now });
+  // Before the insert: what it adds is active, and is not in this list.
+  yield* run(sql.inactivateAllBut, { keptIds: reimported.map((draft) => draft.id!), now });
+  if (added.length) yield* run(sql.insertCustomers, { drafts: JSON.stringify(added), now });
+}
+
+export function* setBillingDay(customerId: number, day: number, now: string): Script<void> {
+  if ((yield* run(sql.setBillingDay, { id: customerId, day, now })) !== 1) throw new Error(`unknown customer ${customerId}`);
+}
+
+/** After a successful immediate write upstream: supersede the listed change, update, audit. */
+export function* recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, now: string): Script<void> {
+  yield* lockCustomer(customerId);
+  const listed = yield* listedChangeOf(customerId);
+  // Even an `applying` one: this runs under the customer's lock after the write upstream,
+  // and the scheduler re-reads its change under that lock before writing.
+  if (listed) yield* supersede(listed, audit, `superseded by ${audit.action}`, now);
+  yield* applyUpdate(customerId, update, now);
+  yield* insertAudit({ ...audit, customerId }, now);
+}
+
+export function* updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput, now: string): Script<void> {
+  yield* lockCustomer(customerId);
+  yield* applyUpdate(customerId, update, now);
+  yield* insertAudit({ ...audit, customerId }, now);
+}
+
+// --- pending changes --------------------------------------------------------------------------
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedB = [...b].sort();
+  return [...a].sort().every((value, i) => value === sortedB[i]);
+}
+
+/** The identical request again: same type, target, IPs, groups and effective time. */
+function isSameChange(existing: PendingChange, next: NewPendingChange, effectiveAt: string): boolean {
+  return (
+    existing.type === next.type &&
+    existing.targetPackage === next.targetPackage &&
+    existing.effectiveAt === effectiveAt &&
+    sameSet(existing.ips, next.ips) &&
+    sameSet(existing.ipGroups, next.ipGroups)
+  );
+}
+
+const joinDetail = (...parts: (string | undefined)[]) => parts.filter(Boolean).join('; ');
+
+/** Accept any instant, store (and compare) the one canonical form. */
+export function canonicalInstant(value: string, field: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new TypeError(`${field} is not an ISO-8601 instant: ${JSON.stringify(value)}`);
+  return new Date(time).toISOString();
+}
+
+/** Store.schedule: stores the change, replacing the listed one. `change.effectiveAt` is canonical. */
+export function* storePendingChange(change: NewPendingChange, audit: ChangeAudit, now: string): Script<ScheduleResult> {
+  const customer = yield* lockCustomer(change.customerId);
+  const customerId = customer.id as number;
+  const listed = yield* listedChangeOf(customerId);
+  // A failed change is never "unchanged": sending it again is how a client retries it.
+  if (listed && listed.status !== 'failed' && isSameChange(listed, change, change.effectiveAt)) {
+    yield* insertAudit({ ...audit, customerId, changeId: listed.id, outcome: 'noop' }, now);
+    return { outcome: 'unchanged', change: listed };
+  }
+  if (listed?.status === 'applying') throw new ChangeInFlightError(listed);
+  if (listed) yield* supersede(listed, audit, `superseded by a new ${audit.action}`, now);
+
+  const row = yield* one(sql.insertChange, {
+    customerId,
+    reseller: customer.reseller as string,
+    // Scheduling is a legacy task, so the customer has a username; the uid is a fallback.
+    username: (customer.username ?? customer.business_uid ?? '') as string,
+    accountId: change.accountId,
+    type: change.type,
+    currentPackage: change.currentPackage,
+    targetPackage: change.targetPackage,
+    ips: JSON.stringify(change.ips),
+    ipGroups: JSON.stringify(change.ipGroups),
+    effectiveAt: change.effectiveAt,
+    now,
+  });
+  const created = toChange(row!);
+  const outcome = listed ? 'replaced' : 'scheduled';
+  const detail = listed ? joinDetail(audit.detail, `replaces change ${listed.id}`) : audit.detail;
+  yield* insertAudit({ ...audit, customerId, changeId: created.id, outcome, detail }, now);
+  return { outcome: listed ? 'replaced' : 'created', change: created };
+}
+
+export function* cancelPending(customerId: number, audit: ChangeAudit, now: string): Script<PendingChange | undefined> {
+  yield* lockCustomer(customerId);
+  const listed = yield* listedChangeOf(customerId);
+  if (!listed) return undefined;
+  if (listed.status === 'applying') throw new ChangeInFlightError(listed);
+  const cancelled = toChange((yield* one(sql.cancelChange, { id: listed.id, now }))!);
+  yield* insertAudit({ ...audit, customerId, changeId: cancelled.id }, now);
+  return cancelled;
+}
+
+// --- the scheduler's claim and finish ---------------------------------------------------------
+
+/**
+ * The audit record of an attempt that never finished (its process died, or its lease ran out),
+ * written when the change is claimed again: every attempt leaves a trace.
+ */
+function leaseExpiredAudit(reclaimed: PendingChange): AuditInput {
+  return {
+    actor: 'scheduler',
+    action: `apply_${reclaimed.type}`,
+    customerId: reclaimed.customerId,
+    changeId: reclaimed.id,
+    outcome: 'lease_expired',
+    detail: reclaimed.lastError ?? 'lease expired',
+  };
+}
+
+export interface ClaimInput {
+  /** Claims what is due at this instant. */
+  dueAt: string;
+  /** The real time now: the lease runs from it, and it stamps the rows. */
+  now: string;
+  leaseExpiresAt: string;
+  owner: string;
+  limit: number;
+}
+
+export function* claimDue({ dueAt, now, leaseExpiresAt, owner, limit }: ClaimInput): Script<PendingChange[]> {
+  const candidates = yield* all(sql.claimCandidates, { dueAt, now, limit });
+  const claimed: PendingChange[] = [];
+  for (const candidate of candidates) {
+    const row = yield* one(sql.claimChange, { id: candidate.id as number, owner, leaseExpiresAt, now });
+    if (!row) continue;
+    const change = toChange(row);
+    if (candidate.lease_expired === true || candidate.lease_expired === 1) yield* insertAudit(leaseExpiredAudit(change), now);
+    claimed.push(change);
+  }
+  return claimed;
+}
+
+/** The columns an attempt's end writes, by outcome. */
+function finishColumns(outcome: FinishOutcome): { status: ChangeStatus; error: string | null; retryAt: string | null } {
+  switch (outcome.status) {
+    case 'applied':
+      return { status: 'applied', error: null, retryAt: null };
+    case 'failed':
+      return { status: 'failed', error: outcome.reason, retryAt: null };
+    case 'pending':
+      return { status: 'pending', error: outcome.error, retryAt: canonicalInstant(outcome.retryAt, 'retryAt') };
+  }
+}
+
+export function* finishChange(
+  id: number,
+  fence: number,
+  outcome: FinishOutcome,
+  update: CustomerUpdate | undefined,
+  audit: AuditInput,
+  now: string,
+): Script<boolean> {
+  const ending = finishColumns(outcome);
+  const owner = yield* one(sql.customerOfChange, { id });
+  if (!owner) return false;
+  const customerId = owner.customer_id as number;
+  yield* lockCustomer(customerId);
+  if ((yield* run(sql.finishChange, { id, fence, now, ...ending })) !== 1) return false;
+  if (update && outcome.status === 'applied') yield* applyUpdate(customerId, update, now);
+  // The record is about this change, whatever ids the caller's input carried.
+  yield* insertAudit({ ...audit, customerId, changeId: id }, now);
+  return true;
+}

@@ -1,0 +1,50 @@
+// The SQLite schema, as an ordered list of migrations, beside the PostgreSQL one (postgres.ts);
+// the tables both share are in tables.ts. A released migration is never edited: a change of
+// schema is a new entry at the end of both lists. The runner (../migrate.ts) applies each once,
+// in order, in its own transaction.
+//
+// Timestamps are ISO-8601 UTC text in the exact form `Date.toISOString()` gives, so text
+// order is time order; the CHECKs refuse any other form (a `...00Z` without milliseconds
+// would sort after `...00.500Z`).
+import type { Migration } from '../migrate.js';
+import { initialTables, type ColumnTypes } from './tables.js';
+
+const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
+
+const types: ColumnTypes = {
+  id: () => 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  ref: () => 'INTEGER',
+  text: 'TEXT',
+  integer: 'INTEGER',
+  counter: 'INTEGER',
+  jsonArray: (column, nullable) => `TEXT${nullable ? '' : ` NOT NULL DEFAULT '[]'`} CHECK (json_type(${column}) = 'array')`,
+  instant: (column) => `TEXT CHECK (${column} GLOB ${ISO})`,
+  flag: (column) => `INTEGER NOT NULL DEFAULT 1 CHECK (${column} IN (0, 1))`,
+  tableOptions: ' STRICT',
+};
+
+const initialSchema = `${initialTables(
+  types,
+  `-- When a pending change may next be claimed: its effective time, or later after a transient failure.
+  due_at           TEXT GENERATED ALWAYS AS (max(effective_at, coalesce(retry_at, effective_at))) VIRTUAL`,
+)}
+-- The claim: due pending changes, and applying ones whose lease expired, each in claim order.
+CREATE INDEX pending_changes_due ON pending_changes (due_at, id) WHERE status = 'pending';
+CREATE INDEX pending_changes_leases ON pending_changes (lease_expires_at, id) WHERE status = 'applying';
+
+-- History is never deleted, the audit log is append-only, and a finished change stays finished:
+-- enforced here too, so no code path (or hand-typed SQL) can break it.
+CREATE TRIGGER customers_are_never_deleted BEFORE DELETE ON customers
+BEGIN SELECT RAISE(ABORT, 'customers are kept for history: mark them inactive'); END;
+CREATE TRIGGER pending_changes_are_never_deleted BEFORE DELETE ON pending_changes
+BEGIN SELECT RAISE(ABORT, 'pending changes are kept for history: change their status'); END;
+CREATE TRIGGER finished_changes_are_final BEFORE UPDATE ON pending_changes
+WHEN OLD.status IN ('applied', 'cancelled', 'superseded')
+BEGIN SELECT RAISE(ABORT, 'a finished change (applied, cancelled, superseded) never changes again'); END;
+CREATE TRIGGER audit_log_is_never_updated BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_is_never_deleted BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: initialSchema }];

@@ -1,0 +1,103 @@
+// The tables and indexes both databases share, written once over each one's column types;
+// sqlite.ts and postgres.ts add what only their database has (the claim's generated column and
+// indexes, the triggers that guard history) and list the migrations.
+
+export interface ColumnTypes {
+  /** The primary key of a table whose ids the store hands out; `big` for tables that grow without bound. */
+  id(big: boolean): string;
+  /** A reference to another table's id. */
+  ref(big: boolean): string;
+  readonly text: string;
+  readonly integer: string;
+  /** A JSON array column (NOT NULL and a default unless `nullable`). */
+  jsonArray(column: string, nullable?: 'nullable'): string;
+  /** An instant (a NOT NULL is added by the caller). */
+  instant(column: string): string;
+  /** A counter that grows for ever. */
+  readonly counter: string;
+  /** A boolean, NOT NULL, defaulting to true. */
+  flag(column: string): string;
+  /** What follows a table's closing parenthesis. */
+  readonly tableOptions: string;
+}
+
+const LISTED = `('pending', 'applying', 'failed')`;
+
+/** Migration 1's tables: customers, pending changes and the audit log. `claimColumn` is the claim's generated column. */
+export function initialTables(t: ColumnTypes, claimColumn: string): string {
+  return `
+CREATE TABLE customers (
+  id                  ${t.id(false)},
+  reseller            ${t.text} NOT NULL,
+  username            ${t.text},
+  business_uid        ${t.text},
+  account_id          ${t.text} NOT NULL CHECK (account_id <> ''),
+  billing_day         ${t.integer} CHECK (billing_day BETWEEN 1 AND 31),
+  ips                 ${t.jsonArray('ips')},
+  ip_groups           ${t.jsonArray('ip_groups')},
+  tags                ${t.jsonArray('tags')},
+  subscription_params ${t.jsonArray('subscription_params')},
+  active              ${t.flag('active')},
+  created_at          ${t.instant('created_at')} NOT NULL,
+  updated_at          ${t.instant('updated_at')} NOT NULL,
+  CHECK (username IS NOT NULL OR business_uid IS NOT NULL)
+)${t.tableOptions};
+
+CREATE UNIQUE INDEX customers_by_username ON customers (reseller, username) WHERE username IS NOT NULL;
+CREATE UNIQUE INDEX customers_by_business_uid ON customers (business_uid) WHERE business_uid IS NOT NULL;
+CREATE INDEX customers_by_reseller ON customers (reseller, active);
+
+CREATE TABLE pending_changes (
+  id               ${t.id(true)},
+  customer_id      ${t.ref(false)} NOT NULL REFERENCES customers (id),
+  -- Snapshots taken when scheduled, so the listing needs no join.
+  reseller         ${t.text} NOT NULL,
+  username         ${t.text} NOT NULL,
+  account_id       ${t.text} NOT NULL,
+  type             ${t.text} NOT NULL CHECK (type IN ('upgrade', 'downgrade', 'close')),
+  current_package  ${t.text} NOT NULL,
+  target_package   ${t.text} NOT NULL,
+  ips              ${t.jsonArray('ips', 'nullable')} NOT NULL,
+  ip_groups        ${t.jsonArray('ip_groups', 'nullable')} NOT NULL,
+  effective_at     ${t.instant('effective_at')} NOT NULL,
+  status           ${t.text} NOT NULL CHECK (status IN ('pending', 'applying', 'applied', 'cancelled', 'superseded', 'failed')),
+  attempts         ${t.integer} NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  last_error       ${t.text},
+  retry_at         ${t.instant('retry_at')},
+  lease_owner      ${t.text},
+  lease_expires_at ${t.instant('lease_expires_at')},
+  fence            ${t.counter} NOT NULL DEFAULT 0 CHECK (fence >= 0),
+  created_at       ${t.instant('created_at')} NOT NULL,
+  updated_at       ${t.instant('updated_at')} NOT NULL,
+  ${claimColumn},
+  -- A lease exists exactly while a change is being applied.
+  CHECK ((status = 'applying') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+)${t.tableOptions};
+
+-- At most one listed change per customer: a new schedule supersedes the listed one first.
+CREATE UNIQUE INDEX pending_changes_one_listed_per_customer ON pending_changes (customer_id)
+  WHERE status IN ${LISTED};
+-- reseller.pending list: one range of one index, already in listing order, never touching history.
+CREATE INDEX pending_changes_listed ON pending_changes (reseller, effective_at, id)
+  WHERE status IN ${LISTED};
+-- The operator's view by status, and a customer's history.
+CREATE INDEX pending_changes_by_status ON pending_changes (status, id);
+CREATE INDEX pending_changes_by_customer ON pending_changes (customer_id, id);
+
+CREATE TABLE audit_log (
+  id               ${t.id(true)},
+  at               ${t.instant('at')} NOT NULL,
+  actor            ${t.text} NOT NULL,
+  action           ${t.text} NOT NULL,
+  customer_id      ${t.ref(false)} NOT NULL REFERENCES customers (id),
+  change_id        ${t.ref(true)} REFERENCES pending_changes (id),
+  outcome          ${t.text} NOT NULL,
+  offerings_before ${t.jsonArray('offerings_before', 'nullable')},
+  offerings_after  ${t.jsonArray('offerings_after', 'nullable')},
+  detail           ${t.text}
+)${t.tableOptions};
+
+CREATE INDEX audit_log_by_customer ON audit_log (customer_id, id);
+CREATE INDEX audit_log_by_change ON audit_log (change_id, id) WHERE change_id IS NOT NULL;
+`;
+}

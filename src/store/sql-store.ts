@@ -1,0 +1,151 @@
+// The one implementation of the Store port, for both databases. Each method checks its input,
+// reads the clock, and runs a script of operations.ts (or a single statement) through the
+// driver: `write` for one transaction, `read` otherwise. The drivers (sqlite.ts, postgres.ts)
+// know how to run a script; nothing here knows which database it talks to.
+//
+// Adding an operation: its SQL in statements.ts, its transaction script in operations.ts, its
+// method in store.ts and below (a line or two). Both drivers run it unchanged; the store
+// contract tests (test/store, run against both) say whether it does what the port promises.
+import { toAudit, toChange, toCustomer, toListing } from './codec.js';
+import * as ops from './operations.js';
+import { all, one, type Driver } from './script.js';
+import * as sql from './statements.js';
+import type {
+  AuditInput,
+  AuditRecord,
+  ChangeStatus,
+  ChangeType,
+  CustomerImport,
+  CustomerRecord,
+  CustomerRef,
+  CustomerUpdate,
+  FinishOutcome,
+  NewPendingChange,
+  PendingChange,
+  PendingListing,
+  ScheduleResult,
+  Store,
+} from './store.js';
+
+export interface SqlStoreOptions {
+  /** The clock for created/updated/audit times; claimDue takes its `now` explicitly. */
+  now?: (() => Date) | undefined;
+}
+
+export class SqlStore implements Store {
+  readonly kind: Store['kind'];
+  private readonly clock: () => Date;
+
+  constructor(
+    protected readonly driver: Driver,
+    options: SqlStoreOptions = {},
+  ) {
+    this.kind = driver.kind;
+    this.clock = options.now ?? (() => new Date());
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  // --- customers ---------------------------------------------------------------------------
+
+  importCustomers(customers: CustomerImport[]): Promise<void> {
+    return this.driver.write(ops.importCustomers(customers, this.driver.importLockKey, this.nowIso()));
+  }
+
+  async findCustomer(ref: CustomerRef): Promise<CustomerRecord | undefined> {
+    const row = await this.driver.read(ops.findCustomerRow(ref));
+    return row && toCustomer(row);
+  }
+
+  async listCustomers(filter: { reseller?: string; active?: boolean } = {}): Promise<CustomerRecord[]> {
+    const rows = await this.driver.read(all(sql.listCustomers(filter), filter));
+    return rows.map(toCustomer);
+  }
+
+  async setBillingDay(customerId: number, day: number): Promise<void> {
+    if (!Number.isInteger(day) || day < 1 || day > 31) throw new RangeError(`billing day must be 1-31, got ${day}`);
+    await this.driver.write(ops.setBillingDay(customerId, day, this.nowIso()));
+  }
+
+  async ipHolders(reseller: string, ips: string[], exceptCustomerId: number): Promise<Map<string, number>> {
+    const holders = new Map<string, number>();
+    if (ips.length === 0) return holders;
+    const rows = await this.driver.read(all(sql.ipHolders, { reseller, except: exceptCustomerId, ips }));
+    for (const row of rows) holders.set(row.ip as string, row.customer_id as number);
+    return holders;
+  }
+
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
+    return this.driver.write(ops.recordImmediateChange(customerId, update, audit, this.nowIso()));
+  }
+
+  updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
+    return this.driver.write(ops.updateCustomer(customerId, update, audit, this.nowIso()));
+  }
+
+  // --- pending changes ---------------------------------------------------------------------
+
+  async schedule(change: NewPendingChange, audit: ops.ChangeAudit): Promise<ScheduleResult> {
+    const effectiveAt = ops.canonicalInstant(change.effectiveAt, 'effectiveAt');
+    return this.driver.write(ops.storePendingChange({ ...change, effectiveAt }, audit, this.nowIso()));
+  }
+
+  async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
+    const rows = await this.driver.read(all<unknown[]>(sql.listPending(filter), { reseller, ...filter }));
+    return rows.map(toListing);
+  }
+
+  async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {
+    const statuses = [...new Set(filter.statuses)];
+    if (statuses.length === 0) return [];
+    for (const status of statuses) {
+      if (!ops.CHANGE_STATUSES.includes(status)) throw new TypeError(`unknown change status ${JSON.stringify(status)}`);
+    }
+    const rows = await this.driver.read(all(sql.changesByStatus, { statuses }));
+    return rows.map(toChange);
+  }
+
+  cancelPending(customerId: number, audit: ops.ChangeAudit): Promise<PendingChange | undefined> {
+    return this.driver.write(ops.cancelPending(customerId, audit, this.nowIso()));
+  }
+
+  async getChange(id: number): Promise<PendingChange | undefined> {
+    const row = await this.driver.read(one(sql.changeById, { id }));
+    return row && toChange(row);
+  }
+
+  // --- the scheduler's claim and finish ----------------------------------------------------
+
+  async claimDue(now: Date, owner: string, leaseMs: number, limit: number, dueAt: Date = now): Promise<PendingChange[]> {
+    if (!owner) throw new TypeError('a claim needs an owner');
+    if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
+    if (!Number.isInteger(limit) || limit <= 0) return [];
+    const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
+    return this.driver.write(ops.claimDue({ dueAt: dueAt.toISOString(), now: now.toISOString(), leaseExpiresAt, owner, limit }));
+  }
+
+  finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean> {
+    return this.driver.write(ops.finishChange(id, fence, outcome, update, audit, this.nowIso()));
+  }
+
+  // --- audit and locks ---------------------------------------------------------------------
+
+  appendAudit(audit: AuditInput): Promise<void> {
+    return this.driver.write(ops.insertAudit(audit, this.nowIso()));
+  }
+
+  async listAudit(filter: { customerId?: number; changeId?: number } = {}): Promise<AuditRecord[]> {
+    const rows = await this.driver.read(all(sql.listAudit(filter), filter));
+    return rows.map(toAudit);
+  }
+
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
+    return this.driver.withCustomerLock(customerId, fn);
+  }
+
+  private nowIso(): string {
+    return this.clock().toISOString();
+  }
+}

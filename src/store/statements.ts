@@ -1,0 +1,287 @@
+// Every SQL statement of the store, in one place, each written once for both databases through
+// the dialect layer (dialect.ts) and rendered for both when this module loads (a statement that
+// does not render fails at start-up, not mid-request). Parameters are `:name`.
+//
+// Lock order in PostgreSQL (READ COMMITTED): every write about a customer first locks the
+// customer's row (lockCustomer), then its listed change (listedChangeOf): writes about one
+// customer queue behind each other, always in that order, so they neither race nor deadlock. In
+// SQLite BEGIN IMMEDIATE already admits one writer at a time and those locks render as nothing.
+//
+// Hot statements name their index (INDEXED BY, SQLite): the planner cannot drift to a scan as
+// the data grows. The listed-status literal must match the partial indexes' WHERE exactly
+// (schema/) for either planner to use them.
+import { DIALECTS, render, type Dialect, type DialectName } from './dialect.js';
+import type { Statement } from './script.js';
+
+export const LISTED = `('pending', 'applying', 'failed')`;
+
+type Build = (d: Dialect) => string | null;
+
+function define(name: string, build: Build | string, options: { arrays?: boolean } = {}): Statement {
+  const text = {} as Record<DialectName, Statement['text'][DialectName]>;
+  for (const dialect of Object.values(DIALECTS)) {
+    const sql = typeof build === 'string' ? build : build(dialect);
+    text[dialect.name] = sql === null ? null : render(dialect.name, sql);
+  }
+  return { name, text, arrays: options.arrays ?? false };
+}
+
+/** A read with optional conditions: the statement for the conditions a call gives, made once per combination. */
+function filtered<F extends string>(
+  name: string,
+  shape: (d: Dialect) => { select: string; where: string[]; filters: Record<F, string>; order: string },
+  options: { arrays?: boolean } = {},
+): (given: Partial<Record<F, unknown>>) => Statement {
+  const made = new Map<string, Statement>();
+  return (given) => {
+    const present = (Object.keys(shape(DIALECTS.sqlite).filters) as F[]).filter((filter) => given[filter] !== undefined);
+    const key = present.join(',');
+    let statement = made.get(key);
+    if (!statement) {
+      statement = define(
+        `${name}(${key})`,
+        (d) => {
+          const { select, where, filters, order } = shape(d);
+          const conditions = [...where, ...present.map((filter) => filters[filter])];
+          return `${select}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}${order}`;
+        },
+        options,
+      );
+      made.set(key, statement);
+    }
+    return statement;
+  };
+}
+
+/** An ISO-8601 text of an instant column, as `Date.toISOString()` writes it (SQLite stores exactly that). */
+const isoText = (d: Dialect, column: string) =>
+  d.name === 'sqlite' ? column : `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// --- customers ---------------------------------------------------------------------------------
+
+export const customerById = define('customerById', 'SELECT * FROM customers WHERE id = :id');
+/** Every write about one customer starts here (see the lock order above). */
+export const lockCustomer = define('lockCustomer', (d) => `SELECT * FROM customers WHERE id = :id${d.lockCustomer}`);
+export const customerByUsername = define('customerByUsername', 'SELECT * FROM customers WHERE reseller = :reseller AND username = :username');
+export const customerByBusinessUid = define('customerByBusinessUid', 'SELECT * FROM customers WHERE business_uid = :businessUid');
+export const listCustomers = filtered('listCustomers', () => ({
+  select: 'SELECT * FROM customers',
+  where: [],
+  filters: { reseller: 'reseller = :reseller', active: 'active = :active' },
+  order: ' ORDER BY id',
+}));
+
+/** Imports run one at a time across instances: two importing the same mappings would race to insert them. */
+export const lockImports = define('lockImports', (d) => (d.name === 'postgres' ? 'SELECT pg_advisory_xact_lock(:key, 0)' : null));
+/** The import's reads: every customer named by `names` ([reseller, username] pairs) or `uids`, locked. */
+export const customersNamed = define(
+  'customersNamed',
+  (d) => `SELECT * FROM customers
+    WHERE (reseller, username) IN (SELECT n.value ->> 0, n.value ->> 1 FROM ${d.jsonRows('names', 'n')})
+       OR ${d.inList('business_uid', 'uids', 'text')}
+    ORDER BY id${d.lockCustomer}`,
+);
+/** `drafts`: a JSON array of customers as the import leaves them. */
+export const reimportCustomers = define(
+  'reimportCustomers',
+  (d) => `UPDATE customers SET
+      reseller = r.value ->> 'reseller',
+      username = r.value ->> 'username',
+      business_uid = r.value ->> 'business_uid',
+      account_id = r.value ->> 'account_id',
+      billing_day = ${d.integer(`r.value ->> 'billing_day'`)},
+      active = ${d.true},
+      updated_at = :now
+    FROM ${d.jsonRows('drafts', 'r')}
+    WHERE customers.id = ${d.integer(`r.value ->> 'id'`)}`,
+);
+/** `drafts`: a JSON array of new customers; ids are given in the array's order. */
+export const insertCustomers = define(
+  'insertCustomers',
+  (d) => `INSERT INTO customers (reseller, username, business_uid, account_id, billing_day, created_at, updated_at)
+    SELECT n.value ->> 'reseller', n.value ->> 'username', n.value ->> 'business_uid', n.value ->> 'account_id',
+      ${d.integer(`n.value ->> 'billing_day'`)}, :now, :now
+    FROM ${d.jsonRows('drafts', 'n')}
+    ORDER BY n.key`,
+);
+export const inactivateAllBut = define(
+  'inactivateAllBut',
+  (d) => `UPDATE customers SET active = ${d.false}, updated_at = :now
+    WHERE active = ${d.true} AND ${d.notInList('id', 'keptIds', 'integer')}`,
+);
+export const setBillingDay = define('setBillingDay', 'UPDATE customers SET billing_day = :day, updated_at = :now WHERE id = :id');
+/** NULL leaves a column as it is: CustomerUpdate's absent fields. */
+export const updateCustomer = define(
+  'updateCustomer',
+  (d) => `UPDATE customers SET
+      ips = coalesce(${d.json('ips')}, ips),
+      ip_groups = coalesce(${d.json('ipGroups')}, ip_groups),
+      tags = coalesce(${d.json('tags')}, tags),
+      subscription_params = coalesce(${d.json('subscriptionParams')}, subscription_params),
+      updated_at = :now
+    WHERE id = :id`,
+);
+/** IPs held by another active customer, or asked for by another customer's pending change. */
+export const ipHolders = define(
+  'ipHolders',
+  (d) => `SELECT held.value AS ip, c.id AS customer_id
+    FROM ${d.joinElements('customers c', 'c.ips', 'held')}
+    WHERE c.reseller = :reseller AND c.active = ${d.true} AND c.id <> :except AND ${d.inList('held.value', 'ips', 'text')}
+    UNION ALL
+    SELECT wanted.value AS ip, p.customer_id
+    FROM ${d.joinElements('pending_changes p', 'p.ips', 'wanted')}
+    WHERE p.reseller = :reseller AND p.status IN ('pending', 'applying') AND p.customer_id <> :except
+      AND ${d.inList('wanted.value', 'ips', 'text')}`,
+);
+
+// --- pending changes ---------------------------------------------------------------------------
+
+/** The columns `listPending` reads, in the order `toListing` expects them (rows come back as arrays). */
+export const LISTING_COLUMNS = [
+  'id',
+  'customer_id',
+  'reseller',
+  'username',
+  'type',
+  'current_package',
+  'target_package',
+  'ips',
+  'ip_groups',
+  'effective_at',
+  'status',
+  'last_error',
+] as const;
+
+export const changeById = define('changeById', 'SELECT * FROM pending_changes WHERE id = :id');
+export const customerOfChange = define('customerOfChange', 'SELECT customer_id FROM pending_changes WHERE id = :id');
+/** Locked (PostgreSQL), so a claim in flight is waited for and seen as `applying`, never overwritten. */
+export const listedChangeOf = define(
+  'listedChangeOf',
+  (d) =>
+    `SELECT * FROM pending_changes${d.indexedBy('pending_changes_one_listed_per_customer')} WHERE customer_id = :customerId AND status IN ${LISTED}${d.lockForUpdate}`,
+);
+export const insertChange = define(
+  'insertChange',
+  (d) => `INSERT INTO pending_changes (
+      customer_id, reseller, username, account_id, type, current_package, target_package,
+      ips, ip_groups, effective_at, status, created_at, updated_at)
+    VALUES (:customerId, :reseller, :username, :accountId, :type, :currentPackage, :targetPackage,
+      ${d.json('ips')}, ${d.json('ipGroups')}, :effectiveAt, 'pending', :now, :now)
+    RETURNING *`,
+);
+export const supersedeChange = define(
+  'supersedeChange',
+  `UPDATE pending_changes SET status = 'superseded', lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+    WHERE id = :id AND status IN ${LISTED}`,
+);
+export const cancelChange = define(
+  'cancelChange',
+  `UPDATE pending_changes SET status = 'cancelled', updated_at = :now
+    WHERE id = :id AND status IN ('pending', 'failed') RETURNING *`,
+);
+/** `reseller.pending list`: one range of the listing index, already in order. */
+export const listPending = filtered(
+  'listPending',
+  (d) => ({
+    select: `SELECT ${LISTING_COLUMNS.join(', ')} FROM pending_changes${d.indexedBy('pending_changes_listed')}`,
+    where: ['reseller = :reseller', `status IN ${LISTED}`],
+    filters: { username: 'username = :username', type: 'type = :type' },
+    order: ' ORDER BY effective_at, id',
+  }),
+  { arrays: true },
+);
+export const changesByStatus = define(
+  'changesByStatus',
+  (d) => `SELECT * FROM pending_changes WHERE ${d.inList('status', 'statuses', 'text')} ORDER BY id`,
+);
+
+// The claim: the due changes (pending ones whose effective and retry time passed at `dueAt`,
+// applying ones whose lease expired at `now`: leases run on real time whatever instant a pass
+// simulates), oldest claimable first, then each taken with a new fence. Finding them
+// is the one statement kept per dialect: SQLite merges two partial-index range scans;
+// PostgreSQL reads one index and locks what it takes with SKIP LOCKED, so concurrent claims of
+// several instances take disjoint rows and never wait for each other.
+
+/** SQLite: the claimable changes of one status, in claim order, from one partial index's range. */
+function claimScan(name: string, index: string, status: string, claimableAt: string, clock: string): Statement {
+  const expired = status === 'applying' ? 1 : 0;
+  return define(name, (d) =>
+    d.name === 'sqlite'
+      ? `SELECT id, ${claimableAt} AS claimable_at, ${expired} AS lease_expired FROM pending_changes INDEXED BY ${index}
+    WHERE status = '${status}' AND ${claimableAt} <= :${clock} ORDER BY ${claimableAt}, id LIMIT :limit`
+      : null,
+  );
+}
+/** Pending changes due at `dueAt`. */
+export const duePending = claimScan('duePending', 'pending_changes_due', 'pending', 'due_at', 'dueAt');
+/** Applying changes whose lease expired by `now`. */
+export const expiredLeases = claimScan('expiredLeases', 'pending_changes_leases', 'applying', 'lease_expires_at', 'now');
+export const claimCandidates = define('claimCandidates', (d) =>
+  d.name === 'sqlite'
+    ? `SELECT * FROM (${duePending.text.sqlite!.sql}) UNION ALL SELECT * FROM (${expiredLeases.text.sqlite!.sql})
+    ORDER BY claimable_at, id LIMIT :limit`
+    : `SELECT id, claimable_at, status = 'applying' AS lease_expired FROM pending_changes
+    WHERE status IN ('pending', 'applying') AND claimable_at <= greatest(:dueAt::timestamptz, :now::timestamptz)
+      AND CASE status WHEN 'pending' THEN claimable_at <= :dueAt ELSE claimable_at <= :now END
+    ORDER BY claimable_at, id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED`,
+);
+/** SET expressions see the row before the update, so `status = 'applying'` means a lease expired. */
+export const claimChange = define(
+  'claimChange',
+  (d) => `UPDATE pending_changes SET
+      attempts = attempts + CASE WHEN status = 'applying' THEN 1 ELSE 0 END,
+      last_error = CASE WHEN status = 'applying'
+                        THEN 'lease of ' || lease_owner || ' expired at ' || ${isoText(d, 'lease_expires_at')}
+                        ELSE last_error END,
+      status = 'applying',
+      lease_owner = :owner,
+      lease_expires_at = :leaseExpiresAt,
+      fence = fence + 1,
+      updated_at = :now
+    WHERE id = :id AND (status = 'pending' OR (status = 'applying' AND lease_expires_at <= :now))
+    RETURNING *`,
+);
+/** The fence check makes a finish by a caller whose lease was taken over a no-op. */
+export const finishChange = define(
+  'finishChange',
+  `UPDATE pending_changes SET
+      status = :status,
+      attempts = attempts + 1,
+      last_error = coalesce(:error, last_error),
+      retry_at = :retryAt,
+      lease_owner = NULL,
+      lease_expires_at = NULL,
+      updated_at = :now
+    WHERE id = :id AND status = 'applying' AND fence = :fence`,
+);
+
+// --- audit -------------------------------------------------------------------------------------
+
+export const insertAudit = define(
+  'insertAudit',
+  (d) => `INSERT INTO audit_log (at, actor, action, customer_id, change_id, outcome, offerings_before, offerings_after, detail)
+    VALUES (:at, :actor, :action, :customerId, :changeId, :outcome, ${d.json('offeringsBefore')}, ${d.json('offeringsAfter')}, :detail)`,
+);
+export const listAudit = filtered('listAudit', () => ({
+  select: 'SELECT * FROM audit_log',
+  where: [],
+  filters: { customerId: 'customer_id = :customerId', changeId: 'change_id = :changeId' },
+  order: ' ORDER BY id',
+}));
+
+// --- migrations (migrate.ts) -------------------------------------------------------------------
+
+export const migrationHistory = {
+  create: define('createMigrationHistory', (d) =>
+    d.name === 'sqlite'
+      ? `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`
+      : `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`,
+  ),
+  applied: define('appliedMigrations', 'SELECT version, name FROM schema_migrations ORDER BY version'),
+  isApplied: define('isMigrationApplied', 'SELECT 1 AS applied FROM schema_migrations WHERE version = :version'),
+  record: define('recordMigration', 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :now)'),
+  /** SQLite: the write lock at once, so a second process re-checks under it rather than failing half-way. */
+  begin: { sqlite: 'BEGIN IMMEDIATE', postgres: 'BEGIN' } as Record<DialectName, string>,
+};
