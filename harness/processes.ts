@@ -72,10 +72,14 @@ export class NodeProcess {
   private done: Exit | undefined;
   private readonly listeners = new Set<() => void>();
 
-  constructor(entry: string, options: StartOptions = {}) {
+  /** `program`: another command than the pinned Node on `entry` (npm, for `npm start`). */
+  constructor(entry: string, options: StartOptions = {}, program?: { command: string; args: string[] }) {
     this.name = options.name ?? entry.split('/').at(-1)!;
     const script = isAbsolute(entry) ? entry : join(projectRoot, entry);
-    this.child = spawn(pinnedNode, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
+    const [command, args] = program
+      ? [program.command, program.args]
+      : [pinnedNode, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])]];
+    this.child = spawn(command, args, {
       cwd: projectRoot,
       env: { PATH: `${binFolder}${delimiter}${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '', ...options.env },
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
@@ -202,6 +206,11 @@ export class NodeProcess {
 /** Starts a compiled entry (relative to the project root, or absolute). */
 export function startNode(entry: string, options: StartOptions = {}): NodeProcess {
   return new NodeProcess(entry, options);
+}
+
+/** `npm <args>` in the project folder (the machine's npm; its scripts find the pinned Node first on PATH). */
+export function startNpm(args: string[], options: Omit<StartOptions, 'args' | 'nodeArgs'> = {}): NodeProcess {
+  return new NodeProcess('npm', { name: `npm ${args[0] ?? ''}`.trim(), ...options }, { command: 'npm', args });
 }
 
 export interface Finished extends Exit {

@@ -13,22 +13,24 @@ if (major < 24 || (major === 24 && minor < 21)) {
 const { loadConfig } = await import('./config/config.js');
 const { startBridge } = await import('./server.js');
 const { createLogger } = await import('./log.js');
+const { gracefulShutdown, shutDownOnSignals, shutDownWhenParentExits } = await import('./shutdown.js');
 
 // Log lines are written off the event loop; flushed synchronously before the process exits.
 const { pino } = await import('pino');
 const destination = pino.destination({ dest: 1, sync: false });
 process.once('exit', () => destination.flushSync());
 const logger = createLogger({ name: 'reseller-bridge' }, destination);
+/** SIGTERM, SIGINT, or (under an npm script) npm going away: one graceful shutdown, then exit. */
+function stopGracefully(bridge: import('./shutdown.js').Closable, boundMs: number): void {
+  const shutdown = gracefulShutdown(bridge, { logger, boundMs, exit: (code) => process.exit(code) });
+  shutDownOnSignals(shutdown);
+  if (process.env.npm_lifecycle_event) shutDownWhenParentExits(shutdown);
+}
+
 try {
   const config = loadConfig();
   const bridge = await startBridge(config, { logger });
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await bridge.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopGracefully(bridge, config.env.BRIDGE_SHUTDOWN_TIMEOUT_MS);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);

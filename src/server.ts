@@ -1,7 +1,7 @@
 // Composition root: builds the bridge from its configuration, outermost pieces last.
 // Tests, the operator CLI and `npm start` all assemble the bridge through here.
 import { existsSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { startAdminListener, type AdminListener } from './admin/listener.js';
@@ -43,7 +43,10 @@ export interface Bridge {
   scheduler: Scheduler;
   executor: AccountExecutor;
   v3For(reseller: ResellerMapping): V3Api;
+  /** Stops taking work, lets requests and scheduler attempts in flight finish, releases everything. */
   close(): Promise<void>;
+  /** Cuts the connections a close() in progress still waits for. */
+  abort(): void;
 }
 
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<Bridge> {
@@ -54,6 +57,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const freshDatabase = !env.DATABASE_URL && env.BRIDGE_DB !== ':memory:' && !existsSync(env.BRIDGE_DB);
   const store = await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL });
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  // Run together before the closers: each stops taking work and waits for its work in flight.
+  const drainers: (() => Promise<void>)[] = [];
   try {
     let simulator: Simulator | undefined;
     let baseUrl: string;
@@ -137,28 +142,14 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     let server: Server | undefined;
     let url = '';
     if (options.listen !== false) {
-      server = createServer(app);
-      server.on('clientError', answerClientError);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(env.PORT, env.HOST, resolve);
-      });
-      const address = server.address() as AddressInfo;
-      url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${address.port}`;
-      const listening = server;
-      closers.unshift(
-        () =>
-          new Promise<void>((resolve) => {
-            listening.close(() => resolve());
-            listening.closeIdleConnections();
-          }),
-      );
+      ({ server, url } = await listenMain(app, env.PORT, env.HOST));
+      drainers.push(drainServer(server));
       logger.info({ url, upstream: config.upstream.kind === 'simulator' ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
     }
     const admin = options.listen !== false ? await listenAdmin(config, { config, store }, logger) : undefined;
     if (admin) closers.unshift(() => admin.close());
     if (env.BRIDGE_SCHEDULER === 'on' && options.listen !== false) scheduler.start();
-    closers.unshift(() => scheduler.stop());
+    drainers.push(() => scheduler.stop());
 
     return {
       config,
@@ -170,12 +161,39 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       scheduler,
       executor,
       v3For,
-      close: () => closeAll(closers),
+      close: async () => {
+        await Promise.all(drainers.splice(0).map((drain) => drain().catch(() => undefined)));
+        await closeAll(closers);
+      },
+      abort: () => {
+        server?.closeAllConnections();
+        admin?.server.closeAllConnections();
+      },
     };
   } catch (error) {
-    await closeAll(closers);
+    await closeAll([...drainers, ...closers]);
     throw error;
   }
+}
+
+async function listenMain(app: RequestListener, port: number, host: string): Promise<{ server: Server; url: string }> {
+  const server = createServer(app);
+  server.on('clientError', answerClientError);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}` };
+}
+
+/** Stops accepting connections; resolves once the requests in flight are answered. */
+function drainServer(server: Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
 }
 
 async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger): Promise<AdminListener> {

@@ -28,6 +28,8 @@ const envSchema = z.object({
   BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
+  /** How long a shutdown waits for requests and scheduler attempts in flight before cutting them. */
+  BRIDGE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   /** The admin listener (metrics, operator routes): loopback only unless a token guards it. */
   ADMIN_PORT: port.default(3002),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
