@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { LISTED_STATUSES } from '../store/store.js';
 import { auditCommand, type AuditOptions } from './commands/audit.js';
+import { explainCommand, type ExplainOptions } from './commands/explain.js';
 import { customersCommand, type CustomersOptions } from './commands/customers.js';
 import { hashPasswordCommand, hashTokenCommand } from './commands/hash.js';
 import { pendingCommand, type PendingOptions } from './commands/pending.js';
@@ -75,6 +76,15 @@ with no bridge running, the CLI embeds its own on a free port, on the same state
 A bridge running on the database without its simulator on SIMULATOR_PORT: refused.`,
     )
     .action((options: RunSchedulerOptions) => runSchedulerCommand(io, options));
+
+  program
+    .command('explain')
+    .description('print the v3 calls that replace a legacy request, as curl commands, and what the bridge keeps that v3 cannot')
+    .argument('<request>', "a query string, a URL, or a curl command line, quoted: 'task=immediate_upgrade&user=…'")
+    .option('--json', 'machine-readable output')
+    .option('--reseller <api_user>', 'the reseller, when the request authenticates with a v3 key')
+    .option('--base-url <url>', 'the v3 base URL in the curl commands (default: SENDGRID_API_URL, else https://api.sendgrid.com)')
+    .action((request: string, options: ExplainOptions) => explainCommand(io, request, options));
 
   return program;
 }
