@@ -1,0 +1,62 @@
+// The operator page and the ledger exports on the admin listener (behind its bearer check):
+// `/` the page, `/ledger.csv`, `/ledger.json`, and the page's assets, served by the bridge itself
+// so the page works without a network.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Router, type Response } from 'express';
+import type { LedgerReader } from '../../store/ledger.js';
+import type { PendingChange } from '../../store/store.js';
+import { OPERATOR_PAGE_SCRIPT } from './browser-script.js';
+import { ledgerCsv, ledgerJson } from './export.js';
+import { ASSET_PATHS, renderOperatorPage, type BrownoutView } from './page.js';
+import { readUsageReport } from './read.js';
+import type { UsageOptions } from './report.js';
+
+export interface UsageDeps {
+  ledger: LedgerReader;
+  /** Pending, applying and failed scheduled changes. */
+  scheduledChanges(): Promise<PendingChange[]>;
+  brownouts(): Promise<BrownoutView[]>;
+  now(): Date;
+  options: UsageOptions;
+}
+
+/** The JSON export's daily counts reach back this far (the ledger keeps at least as much). */
+const EXPORT_DAYS = 90;
+const require = createRequire(import.meta.url);
+
+export function usageRoutes(deps: UsageDeps): Router {
+  const router = Router();
+  const assets = new Map<string, { type: string; body: string }>([
+    [`/${ASSET_PATHS.uplotJs}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') }],
+    [`/${ASSET_PATHS.uplotCss}`, { type: 'text/css; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') }],
+    [`/${ASSET_PATHS.pageJs}`, { type: 'text/javascript; charset=utf-8', body: OPERATOR_PAGE_SCRIPT }],
+  ]);
+
+  router.get('/', async (req, res) => {
+    const focus = typeof req.query.reseller === 'string' ? req.query.reseller : undefined;
+    const now = deps.now();
+    const [report, changes, brownouts] = await Promise.all([readUsageReport(deps.ledger, now, deps.options), deps.scheduledChanges(), deps.brownouts()]);
+    noStore(res).type('text/html; charset=utf-8').send(renderOperatorPage({ report, changes, brownouts, focus }));
+  });
+
+  router.get('/ledger.csv', async (_req, res) => {
+    const entries = await deps.ledger.ledgerEntries();
+    attachment(noStore(res), `ledger-${stamp(deps.now())}.csv`).type('text/csv; charset=utf-8').send(ledgerCsv(entries));
+  });
+
+  router.get('/ledger.json', async (_req, res) => {
+    const now = deps.now();
+    const since = new Date(now.getTime() - (EXPORT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+    const [entries, days] = await Promise.all([deps.ledger.ledgerEntries(), deps.ledger.ledgerDays({ since })]);
+    attachment(noStore(res), `ledger-${stamp(now)}.json`).json(ledgerJson(entries, days, now));
+  });
+
+  for (const [path, asset] of assets)
+    router.get(path, (_req, res) => void res.type(asset.type).setHeader('Cache-Control', 'public, max-age=3600').send(asset.body));
+  return router;
+}
+
+const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
+const attachment = (res: Response, name: string) => res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
+const stamp = (now: Date) => now.toISOString().slice(0, 10);
