@@ -1,9 +1,9 @@
 // A LedgerReader kept in memory, written call by call like the store's ledger is: the operator
 // page's tests feed it scripted calls and read the page back.
-import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/store/ledger.js';
+import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/admin/usage/ledger.js';
 
 export interface RecordedCall extends Partial<LedgerKey> {
-  reseller: string;
+  caller: string;
   task: string;
   at: Date;
   status?: number;
@@ -15,7 +15,7 @@ export class MemoryLedger implements LedgerReader {
 
   record(call: RecordedCall, times = 1): void {
     const key: LedgerKey = {
-      reseller: call.reseller,
+      caller: call.caller,
       authStyle: call.authStyle ?? 'password',
       surface: call.surface ?? (call.task === 'change_package' ? 'directory' : 'apiv2'),
       task: call.task,

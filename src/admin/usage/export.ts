@@ -1,13 +1,13 @@
 // The ledger as files an operator takes elsewhere: CSV (one line per entry) and JSON (entries
 // and their daily counts).
-import type { LedgerDay, LedgerEntry } from '../../store/ledger.js';
+import type { LedgerDay, LedgerEntry } from './ledger.js';
 
-const COLUMNS = ['reseller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status'] as const;
+const COLUMNS = ['caller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status'] as const;
 
 export function ledgerCsv(entries: readonly LedgerEntry[]): string {
   const lines: string[] = [COLUMNS.join(',')];
   for (const e of entries)
-    lines.push([e.reseller, e.authStyle, e.surface, e.task, e.format, e.outcome, e.count, e.firstSeen, e.lastSeen, e.lastStatus].map(csvCell).join(','));
+    lines.push([e.caller, e.authStyle, e.surface, e.task, e.format, e.outcome, e.count, e.firstSeen, e.lastSeen, e.lastStatus].map(csvCell).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 

@@ -2,7 +2,7 @@
 // each of the last days, when each was last seen, and whether it is ready for the sunset (no call
 // for `quietDays`). A pure function of the ledger's records and the clock; the operator page and
 // `bridge usage` print the same report.
-import type { LedgerDay, LedgerEntry } from '../../store/ledger.js';
+import type { LedgerDay, LedgerEntry } from './ledger.js';
 
 export interface UsageOptions {
   /** Days of daily counts shown, ending today (UTC). */
@@ -74,15 +74,15 @@ export function usageReport(
 ): UsageReport {
   const window = Array.from({ length: options.windowDays }, (_, i) => utcDay(new Date(now.getTime() - (options.windowDays - 1 - i) * DAY_MS)));
   const dayIndex = new Map(window.map((day, i) => [day, i]));
-  const rowKey = (e: { reseller: string; surface: string; task: string }) => `${e.reseller}\u0000${e.surface}\u0000${e.task}`;
+  const rowKey = (e: { surface: string; task: string }, caller: string) => `${caller}\u0000${e.surface}\u0000${e.task}`;
 
   const rows = new Map<string, UsageRow>();
   for (const entry of entries) {
-    const key = rowKey(entry);
+    const key = rowKey(entry, entry.caller);
     let row = rows.get(key);
     if (!row) {
       row = {
-        reseller: entry.reseller,
+        reseller: entry.caller,
         surface: entry.surface,
         task: entry.task,
         total: 0,
@@ -112,7 +112,7 @@ export function usageReport(
   const totalDaily = new Array<number>(window.length).fill(0);
   for (const day of days) {
     const i = dayIndex.get(day.day);
-    const row = rows.get(rowKey(day));
+    const row = rows.get(rowKey(day, day.caller));
     if (i === undefined || !row) continue;
     row.daily[i]! += day.count;
     row.windowTotal += day.count;
