@@ -1,6 +1,6 @@
-// A LedgerReader kept in memory, written call by call like the store's ledger is: the operator
+// A UsageReader kept in memory, written call by call like the store's ledger is: the operator
 // page's tests feed it scripted calls and read the page back.
-import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/admin/usage/ledger.js';
+import type { LedgerDay, LedgerEntry, LedgerKey, UsageReader } from '../../src/admin/usage/ledger.js';
 
 export interface RecordedCall extends Partial<LedgerKey> {
   caller: string;
@@ -9,7 +9,7 @@ export interface RecordedCall extends Partial<LedgerKey> {
   status?: number;
 }
 
-export class MemoryLedger implements LedgerReader {
+export class MemoryLedger implements UsageReader {
   private readonly entries = new Map<string, LedgerEntry>();
   private readonly days = new Map<string, LedgerDay>();
 

@@ -29,7 +29,7 @@ export interface LedgerDay extends LedgerKey {
   count: number;
 }
 
-export interface LedgerReader {
+export interface UsageReader {
   /** Every entry, with its totals since it was first seen. */
   ledgerEntries(): Promise<LedgerEntry[]>;
   /** The daily counts of every entry from `since` (a UTC day, inclusive) on. */

@@ -61,7 +61,7 @@ export interface UsageReport {
 const DAY_MS = 86_400_000;
 export const utcDay = (instant: Date): string => instant.toISOString().slice(0, 10);
 
-/** The first day of the window, for `LedgerReader.ledgerDays`. */
+/** The first day of the window, for `UsageReader.ledgerDays`. */
 export function windowStart(now: Date, options: UsageOptions = DEFAULT_USAGE_OPTIONS): string {
   return utcDay(new Date(now.getTime() - (options.windowDays - 1) * DAY_MS));
 }
