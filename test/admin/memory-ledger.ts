@@ -1,21 +1,21 @@
-// A UsageReader kept in memory, written call by call like the store's ledger is: the operator
+// A LedgerReader kept in memory, written call by call like the store's ledger is: the operator
 // page's tests feed it scripted calls and read the page back.
-import type { LedgerDay, LedgerEntry, LedgerKey, UsageReader } from '../../src/admin/usage/ledger.js';
+import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/admin/usage/ledger.js';
 
 export interface RecordedCall extends Partial<LedgerKey> {
-  caller: string;
+  reseller: string;
   task: string;
   at: Date;
   status?: number;
 }
 
-export class MemoryLedger implements UsageReader {
+export class MemoryLedger implements LedgerReader {
   private readonly entries = new Map<string, LedgerEntry>();
   private readonly days = new Map<string, LedgerDay>();
 
   record(call: RecordedCall, times = 1): void {
     const key: LedgerKey = {
-      caller: call.caller,
+      reseller: call.reseller,
       authStyle: call.authStyle ?? 'password',
       surface: call.surface ?? (call.task === 'change_package' ? 'directory' : 'apiv2'),
       task: call.task,

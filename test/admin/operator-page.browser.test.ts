@@ -46,12 +46,12 @@ beforeAll(async () => {
   expect(await bridge.scheduler.runPass(new Date('2099-01-01'))).toMatchObject({ failed: 1 });
   await legacy('task=scheduled_downgrade&package=Basic Package&user=user4');
 
-  ledger.record({ caller: DEMO.apiUser, task: 'immediate_upgrade', at: daysAgo(0) }, 3);
-  ledger.record({ caller: DEMO.apiUser, task: 'scheduled_downgrade', at: daysAgo(0) });
-  ledger.record({ caller: DEMO.apiUser, task: 'list', at: daysAgo(2), format: 'xml' }, 2);
-  ledger.record({ caller: 'demo-directory', task: 'change_package', at: daysAgo(5), authStyle: 'directory_token' }, 4);
-  ledger.record({ caller: DEMO.secondApiUser, task: 'overview', at: daysAgo(40) }, 7);
-  ledger.record({ caller: HOSTILE, task: 'list', at: daysAgo(1), outcome: 'auth_failed', status: 401 });
+  ledger.record({ reseller: DEMO.apiUser, task: 'immediate_upgrade', at: daysAgo(0) }, 3);
+  ledger.record({ reseller: DEMO.apiUser, task: 'scheduled_downgrade', at: daysAgo(0) });
+  ledger.record({ reseller: DEMO.apiUser, task: 'list', at: daysAgo(2), format: 'xml' }, 2);
+  ledger.record({ reseller: 'demo-directory', task: 'change_package', at: daysAgo(5), authStyle: 'directory_token' }, 4);
+  ledger.record({ reseller: DEMO.secondApiUser, task: 'overview', at: daysAgo(40) }, 7);
+  ledger.record({ reseller: HOSTILE, task: 'list', at: daysAgo(1), outcome: 'auth_failed', status: 401 });
 
   const routes = usageRoutes({
     ledger,
@@ -143,7 +143,7 @@ describe('the operator page in headless Chromium', () => {
     const page = await openPage();
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('text=Ledger as CSV')]);
     const csv = (await readFile((await csvDownload.path())!, 'utf8')).trimEnd().split('\r\n').map((line) => line.split(','));
-    expect(csv[0]).toEqual(['caller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status']);
+    expect(csv[0]).toEqual(['reseller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status']);
     expect(csv.slice(1).reduce((total, line) => total + Number(line[6]), 0)).toBe(18);
     expect(csv.find((line) => line[3] === 'immediate_upgrade')?.slice(0, 7)).toEqual([DEMO.apiUser, 'password', 'apiv2', 'immediate_upgrade', 'json', 'success', '3']);
 

@@ -20,10 +20,10 @@ async function report(record: (ledger: MemoryLedger) => void) {
 describe('usageReport: the ledger per reseller and task', () => {
   it('sums auth styles, formats and outcomes into one row per reseller and task, day by day', async () => {
     const r = await report((l) => {
-      l.record({ caller: 'a', task: 'list', at: ago(0) }, 2);
-      l.record({ caller: 'a', task: 'list', at: ago(1), format: 'xml', authStyle: 'bearer' });
-      l.record({ caller: 'a', task: 'list', at: ago(6), outcome: 'client_error', status: 400 });
-      l.record({ caller: 'a', task: 'list', at: ago(9) }, 5); // before the window
+      l.record({ reseller: 'a', task: 'list', at: ago(0) }, 2);
+      l.record({ reseller: 'a', task: 'list', at: ago(1), format: 'xml', authStyle: 'bearer' });
+      l.record({ reseller: 'a', task: 'list', at: ago(6), outcome: 'client_error', status: 400 });
+      l.record({ reseller: 'a', task: 'list', at: ago(9) }, 5); // before the window
     });
     expect(r.days).toEqual(['2031-03-14', '2031-03-15', '2031-03-16', '2031-03-17', '2031-03-18', '2031-03-19', '2031-03-20']);
     expect(r.rows).toHaveLength(1);
@@ -50,16 +50,16 @@ describe('usageReport: the ledger per reseller and task', () => {
     ['quiet for a month', 30, true],
   ];
   it.each(readiness)('a caller %s is ready for the sunset: %s', async (_name, days, ready) => {
-    const r = await report((l) => l.record({ caller: 'a', task: 'overview', at: new Date(NOW.getTime() - days * 86_400_000) }));
+    const r = await report((l) => l.record({ reseller: 'a', task: 'overview', at: new Date(NOW.getTime() - days * 86_400_000) }));
     expect(r.resellers[0]!.ready).toBe(ready);
     expect(r.rows[0]!.ready).toBe(ready);
   });
 
   it('a reseller is ready only when every one of its tasks is', async () => {
     const r = await report((l) => {
-      l.record({ caller: 'a', task: 'overview', at: ago(10) });
-      l.record({ caller: 'a', task: 'list', at: ago(1) });
-      l.record({ caller: 'b', task: 'list', at: ago(4) });
+      l.record({ reseller: 'a', task: 'overview', at: ago(10) });
+      l.record({ reseller: 'a', task: 'list', at: ago(1) });
+      l.record({ reseller: 'b', task: 'list', at: ago(4) });
     });
     expect(r.resellers.map((x) => [x.reseller, x.tasks, x.ready, x.quietFor])).toEqual([
       ['a', 2, false, 1],
@@ -77,11 +77,11 @@ describe('the exports', () => {
   it('CSV quotes per RFC 4180 and defuses what a spreadsheet would run as a formula', () => {
     const at = NOW.toISOString();
     const csv = ledgerCsv([
-      { caller: '=HYPERLINK("x")', authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'auth_failed', count: 2, firstSeen: at, lastSeen: at, lastStatus: 401 },
-      { caller: 'a,b', authStyle: 'password', surface: 'apiv2', task: '', format: 'json', outcome: 'success', count: 1, firstSeen: at, lastSeen: at, lastStatus: 200 },
+      { reseller: '=HYPERLINK("x")', authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'auth_failed', count: 2, firstSeen: at, lastSeen: at, lastStatus: 401 },
+      { reseller: 'a,b', authStyle: 'password', surface: 'apiv2', task: '', format: 'json', outcome: 'success', count: 1, firstSeen: at, lastSeen: at, lastStatus: 200 },
     ]);
     expect(csv.split('\r\n')).toEqual([
-      'caller,auth_style,surface,task,format,outcome,count,first_seen,last_seen,last_status',
+      'reseller,auth_style,surface,task,format,outcome,count,first_seen,last_seen,last_status',
       `"'=HYPERLINK(""x"")",password,apiv2,list,json,auth_failed,2,${at},${at},401`,
       `"a,b",password,apiv2,,json,success,1,${at},${at},200`,
       '',
@@ -90,7 +90,7 @@ describe('the exports', () => {
 
   it('the routes answer the page, both exports and the assets; a hostile name is escaped', async () => {
     const ledger = new MemoryLedger();
-    ledger.record({ caller: '<img src=x onerror=alert(1)>', task: 'list', at: ago(0), outcome: 'auth_failed', status: 401 });
+    ledger.record({ reseller: '<img src=x onerror=alert(1)>', task: 'list', at: ago(0), outcome: 'auth_failed', status: 401 });
     const app = createAdminApp({
       token: undefined,
       logger: silentLogger,

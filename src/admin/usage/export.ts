@@ -2,12 +2,12 @@
 // and their daily counts).
 import type { LedgerDay, LedgerEntry } from './ledger.js';
 
-const COLUMNS = ['caller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status'] as const;
+const COLUMNS = ['reseller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status'] as const;
 
 export function ledgerCsv(entries: readonly LedgerEntry[]): string {
   const lines: string[] = [COLUMNS.join(',')];
   for (const e of entries)
-    lines.push([e.caller, e.authStyle, e.surface, e.task, e.format, e.outcome, e.count, e.firstSeen, e.lastSeen, e.lastStatus].map(csvCell).join(','));
+    lines.push([e.reseller, e.authStyle, e.surface, e.task, e.format, e.outcome, e.count, e.firstSeen, e.lastSeen, e.lastStatus].map(csvCell).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 

@@ -1,11 +1,11 @@
 // The caller ledger as its readers see it: the operator page, `bridge usage` and the exports.
-// One entry per (caller, auth style, surface, task, format, outcome), with its daily counts;
-// the composition root binds this port to the store's ledger. Never a secret here: `caller` is
+// One entry per (reseller, auth style, surface, task, format, outcome), with its daily counts;
+// the composition root binds this port to the store's ledger. Never a secret here: `reseller` is
 // an api_user or a directory id.
 
 export interface LedgerKey {
   /** The api_user, or the directory id for a directory token; for a failed login, the api_user claimed. */
-  caller: string;
+  reseller: string;
   authStyle: string;
   surface: string;
   /** The legacy task, `change_package`, or '' when none was recognised. */
@@ -29,7 +29,7 @@ export interface LedgerDay extends LedgerKey {
   count: number;
 }
 
-export interface UsageReader {
+export interface LedgerReader {
   /** Every entry, with its totals since it was first seen. */
   ledgerEntries(): Promise<LedgerEntry[]>;
   /** The daily counts of every entry from `since` (a UTC day, inclusive) on. */

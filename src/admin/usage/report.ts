@@ -61,7 +61,7 @@ export interface UsageReport {
 const DAY_MS = 86_400_000;
 export const utcDay = (instant: Date): string => instant.toISOString().slice(0, 10);
 
-/** The first day of the window, for `UsageReader.ledgerDays`. */
+/** The first day of the window, for `LedgerReader.ledgerDays`. */
 export function windowStart(now: Date, options: UsageOptions = DEFAULT_USAGE_OPTIONS): string {
   return utcDay(new Date(now.getTime() - (options.windowDays - 1) * DAY_MS));
 }
@@ -78,11 +78,11 @@ export function usageReport(
 
   const rows = new Map<string, UsageRow>();
   for (const entry of entries) {
-    const key = rowKey(entry, entry.caller);
+    const key = rowKey(entry, entry.reseller);
     let row = rows.get(key);
     if (!row) {
       row = {
-        reseller: entry.caller,
+        reseller: entry.reseller,
         surface: entry.surface,
         task: entry.task,
         total: 0,
@@ -112,7 +112,7 @@ export function usageReport(
   const totalDaily = new Array<number>(window.length).fill(0);
   for (const day of days) {
     const i = dayIndex.get(day.day);
-    const row = rows.get(rowKey(day, day.caller));
+    const row = rows.get(rowKey(day, day.reseller));
     if (i === undefined || !row) continue;
     row.daily[i]! += day.count;
     row.windowTotal += day.count;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Router, type Response } from 'express';
-import type { UsageReader } from './ledger.js';
+import type { LedgerReader } from './ledger.js';
 import type { PendingChange } from '../../store/store.js';
 import { OPERATOR_PAGE_SCRIPT } from './browser-script.js';
 import { ledgerCsv, ledgerJson } from './export.js';
@@ -13,7 +13,7 @@ import { readUsageReport } from './read.js';
 import type { UsageOptions } from './report.js';
 
 export interface UsageDeps {
-  ledger: UsageReader;
+  ledger: LedgerReader;
   /** Pending, applying and failed scheduled changes. */
   scheduledChanges(): Promise<PendingChange[]>;
   brownouts(): Promise<BrownoutView[]>;

@@ -1,7 +1,7 @@
 // `usage`: who still calls the legacy API — the operator page's table, as text or --json.
 import { readUsageReport } from '../../admin/usage/read.js';
 import { DEFAULT_USAGE_OPTIONS, type UsageReport } from '../../admin/usage/report.js';
-import type { UsageReader } from '../../admin/usage/ledger.js';
+import type { LedgerReader } from '../../admin/usage/ledger.js';
 import { writeJson, type CliIo } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -12,7 +12,7 @@ export interface UsageCommandOptions {
   json?: boolean;
 }
 
-export async function printUsage(io: CliIo, reader: UsageReader, now: Date, options: UsageCommandOptions): Promise<void> {
+export async function printUsage(io: CliIo, reader: LedgerReader, now: Date, options: UsageCommandOptions): Promise<void> {
   const report = await readUsageReport(reader, now, {
     windowDays: options.days ?? DEFAULT_USAGE_OPTIONS.windowDays,
     quietDays: options.quietDays ?? DEFAULT_USAGE_OPTIONS.quietDays,
