@@ -1,6 +1,6 @@
-// The two ways of changing a customer's package that the first benchmark compares:
-// a legacy `immediate_*` task through the bridge, and the same v3 calls sent directly.
-// Both walk the same customers, flipping each between Basic and Silver, so every
+// The ways of changing a customer's package that the first benchmark compares: a legacy
+// `immediate_*` task (through the bridge, or the floor forwarder), and the same v3 calls sent directly.
+// All walk the same customers, flipping each between Basic and Silver, so every
 // request is a real change upstream.
 import { Pool } from 'undici';
 import { KEPT_ADDON, LOWER, MAIN_RESELLER, UPPER, type BenchCustomer, type BenchPackage } from './world.js';
@@ -76,10 +76,10 @@ function armOver(name: string, pool: Pool, rotation: CustomerRotation, change: (
   };
 }
 
-/** Arm A: POST /apiv2/reseller.account.json, immediate_upgrade or immediate_downgrade. */
-export function legacyImmediateArm(bridgeUrl: string, rotation: CustomerRotation): Arm {
-  const pool = new Pool(bridgeUrl, { connections: CONNECTIONS });
-  return armOver('bridge (legacy immediate_*)', pool, rotation, async ({ customer, to }) => {
+/** A legacy task: POST /apiv2/reseller.account.json, immediate_upgrade or immediate_downgrade (to the bridge or the floor). */
+export function legacyImmediateArm(name: string, url: string, rotation: CustomerRotation): Arm {
+  const pool = new Pool(url, { connections: CONNECTIONS });
+  return armOver(name, pool, rotation, async ({ customer, to }) => {
     const form = new URLSearchParams({
       api_user: MAIN_RESELLER.apiUser,
       api_key: MAIN_RESELLER.password,
@@ -102,7 +102,7 @@ interface OfferingsBody {
   offerings: { name: string; type: string; quantity?: number }[];
 }
 
-/** Arm B: what the bridge sends, sent directly: GET state and offerings in parallel, then PUT offerings. */
+/** What the bridge sends, sent directly by the load generator: GET state and offerings in parallel, then PUT offerings. */
 export function directV3Arm(simulatorUrl: string, rotation: CustomerRotation): Arm {
   const pool = new Pool(simulatorUrl, { connections: CONNECTIONS });
   const headers = { authorization: `Bearer ${MAIN_RESELLER.v3Key}`, accept: 'application/json' };

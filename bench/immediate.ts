@@ -1,15 +1,22 @@
-// Benchmark 1: a legacy immediate task through the bridge against the same v3 calls
-// sent directly, both against one simulator in its own process.
+// Benchmark 1: a legacy immediate task through the bridge, against the floor (a minimal
+// forwarder doing only the three v3 calls a task needs, bench/floor.ts) and against the same v3
+// calls sent directly, all against one simulator in its own process, in one run. Each measured
+// process reports its own CPU time (bench/usage.ts), so CPU per task is exact, and its memory.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { closedLoop, openLoop } from './load.js';
 import { CustomerRotation, directV3Arm, legacyImmediateArm, type Arm } from './arms.js';
-import { startBridgeProcess, startSimulatorProcess } from './processes.js';
-import { count, mib, ms, perSecond, say, section, signedMs, table, verdict } from './report.js';
+import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess } from './processes.js';
+import { count, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
+import { npmStartNodeFlags } from './start-flags.js';
 import { Samples } from './stats.js';
+import { summariseProfile, type ProfileSummary } from './profile-summary.js';
+import { CpuMeter, profiled } from './usage.js';
 import { createWorld } from './world.js';
 
 export interface ImmediateParams {
   customers: number;
-  /** Open-loop rate, requests per second, the same for both arms. */
+  /** Open-loop rate, requests per second, the same for every arm. */
   rate: number;
   warmupMs: number;
   /** Measured time per arm, split into `rounds` alternating slices. */
@@ -17,89 +24,212 @@ export interface ImmediateParams {
   rounds: number;
   probeConcurrency: number;
   probeMs: number;
+  /** Also run a bridge with V8's default memory settings, to price the recommended ones. */
+  compareMemoryFlags: boolean;
+  /** Where to write CPU profiles of the bridge and the floor under one more closed loop (after the measured ones). */
+  profileDir?: string | undefined;
 }
 
-const TARGET_RATIO = 0.7;
-const TARGET_ADDED_P50_MS = 1;
+const TARGETS = {
+  throughputRatio: 0.7,
+  cpuPerTaskOverFloor: 1.8,
+  addedP50Ms: 0.7,
+  addedP99Ms: 3,
+  peakRssOverFloor: 1.2,
+  peakRssBytes: 150 * 1024 * 1024,
+  idleRssBytes: 80 * 1024 * 1024,
+};
 /** Share of the offered rate an arm must answer within the window to count as keeping up. */
 const SUSTAINED = 0.95;
 
+/** An arm and, when it has one, the process that serves it (measured: CPU per task, memory). */
+interface MeasuredArm extends Arm {
+  served?: RunningProcess;
+  idleRss?: number;
+  open: Samples;
+  closed: Samples;
+  openCpu?: CpuMeter;
+  closedCpu?: CpuMeter;
+  simulatorOpenCpu: CpuMeter;
+  simulatorClosedCpu: CpuMeter;
+}
+
 export async function benchImmediate(params: ImmediateParams): Promise<void> {
-  section('1. Legacy immediate_upgrade/immediate_downgrade through the bridge vs the same v3 calls sent directly');
+  const flags = npmStartNodeFlags();
+  section('1. Legacy immediate_upgrade/immediate_downgrade: bridge vs floor vs the v3 calls sent directly');
   say(
-    `${count(params.customers)} customers alternating Basic/Silver, each request flips one (bridge: GET state + GET offerings + PUT offerings upstream; ` +
-      'direct: the same three calls). Simulator, bridge and load generator are three processes; no v3 read is cached.',
+    `${count(params.customers)} customers alternating Basic/Silver, each request flips one. Every arm makes the same three v3 calls ` +
+      '(GET state + GET offerings in parallel, then PUT offerings) against one simulator in its own process; no v3 read is cached. ' +
+      'bridge: `npm start` as the README recommends; floor: a minimal forwarder in its own process (node:http in, the same undici calls out, ' +
+      'a fixed success answer: no auth, rules, store or logging); direct: the load generator calls v3 itself.',
   );
   say(
     `Open loop: ${params.rate} req/s per arm, ${params.warmupMs / 1000} s warm-up per arm, then ${params.durationMs / 1000} s measured per arm ` +
-      `in ${params.rounds} alternating slices. Closed-loop probe: ${params.probeConcurrency} concurrent for ${params.probeMs / 1000} s per arm. ` +
-      'Latency counts from the scheduled start of each request.',
+      `in ${params.rounds} alternating slices. Closed loop: ${params.probeConcurrency} concurrent for ${params.probeMs / 1000} s per arm. ` +
+      'Latency counts from the scheduled start of each request. CPU/task: the serving process\'s own process.cpuUsage() over the measured ' +
+      'slices divided by the tasks it answered in them (µs). Node flags of the bridge and the floor (from `npm start`): ' +
+      `${flags.length ? flags.join(' ') : '(none)'}.`,
   );
 
   const world = createWorld('immediate', params.customers);
-  const simulator = await startSimulatorProcess(world.mappings);
-  const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: simulator.url }).catch(async (error: unknown) => {
-    await simulator.stop();
-    throw error;
-  });
-  const rotation = new CustomerRotation(world.customers);
-  const viaBridge = legacyImmediateArm(bridge.url, rotation);
-  const direct = directV3Arm(simulator.url, rotation);
-  const arms = [viaBridge, direct];
+  const started: RunningProcess[] = [];
+  const arms: MeasuredArm[] = [];
   try {
-    for (const arm of arms) await openLoop(arm.operation, params.rate, params.warmupMs);
+    const simulator = await startSimulatorProcess(world.mappings);
+    started.push(simulator);
+    const rotation = new CustomerRotation(world.customers);
+    const measured = (arm: Arm, served?: RunningProcess): MeasuredArm => ({
+      ...arm,
+      ...(served ? { served, idleRss: served.rss(), openCpu: new CpuMeter(served.process), closedCpu: new CpuMeter(served.process) } : {}),
+      open: new Samples(),
+      closed: new Samples(),
+      simulatorOpenCpu: new CpuMeter(simulator.process),
+      simulatorClosedCpu: new CpuMeter(simulator.process),
+    });
 
-    const open = new Map<Arm, Samples>(arms.map((arm) => [arm, new Samples()]));
+    const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: simulator.url, nodeArgs: flags });
+    started.push(bridge);
+    const viaBridge = measured(legacyImmediateArm('bridge', bridge.url, rotation), bridge);
+    arms.push(viaBridge);
+    let defaults: MeasuredArm | undefined;
+    if (params.compareMemoryFlags && flags.length) {
+      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url });
+      started.push(plain);
+      defaults = measured(legacyImmediateArm('bridge, V8 default memory settings', plain.url, rotation), plain);
+      arms.push(defaults);
+    }
+    const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags });
+    started.push(floorProcess);
+    const floor = measured(legacyImmediateArm('floor', floorProcess.url, rotation), floorProcess);
+    const direct = measured(directV3Arm(simulator.url, rotation));
+    arms.push(floor, direct);
+
+    for (const arm of arms) await openLoop(arm.operation, params.rate, params.warmupMs);
     const slice = params.durationMs / params.rounds;
     for (let round = 0; round < params.rounds; round++) {
-      // Alternate which arm goes first, so neither always runs on a machine the other just warmed.
-      const order = round % 2 === 0 ? arms : [...arms].reverse();
-      for (const arm of order) open.get(arm)!.merge(await openLoop(arm.operation, params.rate, slice));
+      // Rotate which arm goes first, so none always runs on a machine another just warmed.
+      const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
+      for (const arm of order) arm.open.merge(await measure(arm, 'open', () => openLoop(arm.operation, params.rate, slice)));
     }
-    const closed = new Map<Arm, Samples>();
-    for (const arm of arms) closed.set(arm, await closedLoop(arm.operation, params.probeConcurrency, params.probeMs));
-    const bridgePeak = bridge.peakRss();
+    for (const arm of arms) arm.closed.merge(await measure(arm, 'closed', () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs)));
+
+    const memory = arms.filter((arm) => arm.served).map((arm) => ({ arm, peak: arm.served!.peakRss(), idle: arm.idleRss! }));
     const simulatorPeak = simulator.peakRss();
+    report(params, arms, memory, simulatorPeak);
 
-    const row = (arm: Arm, s: Samples) => [arm.name, count(s.count), perSecond(s.throughput), ms(s.percentile(50)), ms(s.percentile(99)), ms(s.percentile(100)), count(s.errors)];
-    const header = ['arm', 'requests', 'throughput', 'p50', 'p99', 'max', 'errors'];
-    say(`\nOpen loop at ${params.rate} req/s:`);
-    say(table(header, arms.map((arm) => row(arm, open.get(arm)!))));
-    say(`\nClosed loop, ${params.probeConcurrency} concurrent (max throughput):`);
-    say(table(header, arms.map((arm) => row(arm, closed.get(arm)!))));
-    for (const arm of arms)
-      if (open.get(arm)!.throughput < params.rate * SUSTAINED)
-        say(`WARNING: ${arm.name} did not sustain ${params.rate} req/s: its open-loop latencies include queueing (try --rate lower)`);
-    for (const [label, results] of [['open', open], ['closed', closed]] as const)
-      for (const arm of arms) {
-        const errors = results.get(arm)!.describeErrors();
-        if (errors) say(`errors (${label} loop, ${arm.name}): ${errors}`);
-      }
-
-    const b = open.get(viaBridge)!;
-    const d = open.get(direct)!;
-    const openRatio = b.throughput / d.throughput;
-    const closedRatio = closed.get(viaBridge)!.throughput / closed.get(direct)!.throughput;
-    const addedP50 = b.percentile(50) - d.percentile(50);
-    const addedP99 = b.percentile(99) - d.percentile(99);
-    say('\nBridge against direct:');
+    const peakOf = (arm: MeasuredArm) => memory.find((m) => m.arm === arm)!.peak;
+    const b = viaBridge;
+    const cpuRatio = b.closedCpu!.perTask / floor.closedCpu!.perTask;
+    const addedP50 = b.open.percentile(50) - direct.open.percentile(50);
+    const addedP99 = b.open.percentile(99) - direct.open.percentile(99);
+    const openRatio = b.open.throughput / direct.open.throughput;
+    const rssRatio = peakOf(b) / peakOf(floor);
+    say('\nBridge against the floor (same run, same load):');
     say(
       table(
-        ['measure', 'value', 'target', ''],
+        ['measure', 'bridge', 'floor', 'bridge / floor'],
         [
-          [`throughput ratio, open loop at ${params.rate} req/s`, openRatio.toFixed(2), `>= ${TARGET_RATIO}`, verdict(openRatio >= TARGET_RATIO)],
-          [`throughput ratio, closed loop (${params.probeConcurrency} concurrent)`, closedRatio.toFixed(2), `>= ${TARGET_RATIO}`, verdict(closedRatio >= TARGET_RATIO)],
-          ['added p50 (open loop)', signedMs(addedP50), `<= ${TARGET_ADDED_P50_MS} ms`, verdict(addedP50 <= TARGET_ADDED_P50_MS)],
-          ['added p99 (open loop)', signedMs(addedP99), '-', ''],
-          ['bridge peak RSS (VmHWM)', mib(bridgePeak), '-', ''],
-          ['simulator peak RSS (VmHWM)', mib(simulatorPeak), '-', ''],
+          [`throughput, closed loop (${params.probeConcurrency} concurrent)`, perSecond(b.closed.throughput), perSecond(floor.closed.throughput), ratio(b.closed.throughput / floor.closed.throughput)],
+          ['p50 / p99, closed loop', `${ms(b.closed.percentile(50))} / ${ms(b.closed.percentile(99))}`, `${ms(floor.closed.percentile(50))} / ${ms(floor.closed.percentile(99))}`, `${ratio(b.closed.percentile(50) / floor.closed.percentile(50))} / ${ratio(b.closed.percentile(99) / floor.closed.percentile(99))}`],
+          [`p50 / p99, open loop at ${params.rate} req/s`, `${ms(b.open.percentile(50))} / ${ms(b.open.percentile(99))}`, `${ms(floor.open.percentile(50))} / ${ms(floor.open.percentile(99))}`, `${ratio(b.open.percentile(50) / floor.open.percentile(50))} / ${ratio(b.open.percentile(99) / floor.open.percentile(99))}`],
+          ['CPU per task, closed loop', micros(b.closedCpu!.perTask), micros(floor.closedCpu!.perTask), ratio(cpuRatio)],
+          ['CPU per task, open loop', micros(b.openCpu!.perTask), micros(floor.openCpu!.perTask), ratio(b.openCpu!.perTask / floor.openCpu!.perTask)],
+          ['peak RSS (VmHWM, whole benchmark)', mib(peakOf(b)), mib(peakOf(floor)), ratio(rssRatio)],
+          ['idle RSS (after start-up)', mib(b.idleRss!), mib(floor.idleRss!), ratio(b.idleRss! / floor.idleRss!)],
         ],
       ),
     );
+
+    const rows = [
+      [`throughput bridge / direct, open loop at ${params.rate} req/s`, ratio(openRatio), `>= ${TARGETS.throughputRatio}`, verdict(openRatio >= TARGETS.throughputRatio)],
+      ['bridge CPU per task / floor\'s, closed loop', ratio(cpuRatio), `<= ${TARGETS.cpuPerTaskOverFloor}`, verdict(cpuRatio <= TARGETS.cpuPerTaskOverFloor)],
+      [`added p50 over direct, open loop at ${params.rate} req/s`, signedMs(addedP50), `<= ${TARGETS.addedP50Ms} ms`, verdict(addedP50 <= TARGETS.addedP50Ms)],
+      [`added p99 over direct, open loop at ${params.rate} req/s`, signedMs(addedP99), `<= ${TARGETS.addedP99Ms} ms`, verdict(addedP99 <= TARGETS.addedP99Ms)],
+      ['bridge peak RSS / floor\'s', ratio(rssRatio), `<= ${TARGETS.peakRssOverFloor}`, verdict(rssRatio <= TARGETS.peakRssOverFloor)],
+      ['bridge peak RSS, whole benchmark (npm start settings)', mib(peakOf(b)), `<= ${mib(TARGETS.peakRssBytes)}`, verdict(peakOf(b) <= TARGETS.peakRssBytes)],
+      ['bridge idle RSS', mib(b.idleRss!), `<= ${mib(TARGETS.idleRssBytes)}`, verdict(b.idleRss! <= TARGETS.idleRssBytes)],
+    ];
+    if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor);
+    if (defaults)
+      rows.push([
+        'CPU cost of the memory settings (CPU/task with / without, closed loop)',
+        ratio(b.closedCpu!.perTask / defaults.closedCpu!.perTask),
+        '-',
+        `peak RSS without: ${mib(peakOf(defaults))}`,
+      ]);
+    say('\nTargets:');
+    say(table(['measure', 'value', 'target', ''], rows));
   } finally {
     for (const arm of arms) await arm.close();
-    await bridge.stop();
-    await simulator.stop();
+    for (const running of started.reverse()) await running.stop();
     world.remove();
   }
 }
+
+/** Runs one load slice of an arm, metering its process's CPU and the simulator's. */
+async function measure(arm: MeasuredArm, loop: 'open' | 'closed', run: () => Promise<Samples>): Promise<Samples> {
+  const tasks = (s: Samples) => s.ok;
+  const simulatorMeter = loop === 'open' ? arm.simulatorOpenCpu : arm.simulatorClosedCpu;
+  const meter = loop === 'open' ? arm.openCpu : arm.closedCpu;
+  return simulatorMeter.around(() => (meter ? meter.around(run, tasks) : run()), tasks);
+}
+
+function report(params: ImmediateParams, arms: MeasuredArm[], memory: { arm: MeasuredArm; peak: number; idle: number }[], simulatorPeak: number): void {
+  const header = ['arm', 'requests', 'throughput', 'p50', 'p99', 'max', 'errors', 'CPU/task', 'simulator CPU/task'];
+  const row = (arm: MeasuredArm, s: Samples, cpu: CpuMeter | undefined, simulatorCpu: CpuMeter) => [
+    arm.name,
+    count(s.count),
+    perSecond(s.throughput),
+    ms(s.percentile(50)),
+    ms(s.percentile(99)),
+    ms(s.percentile(100)),
+    count(s.errors),
+    cpu ? micros(cpu.perTask) : '-',
+    micros(simulatorCpu.perTask),
+  ];
+  say(`\nOpen loop at ${params.rate} req/s:`);
+  say(table(header, arms.map((arm) => row(arm, arm.open, arm.openCpu, arm.simulatorOpenCpu))));
+  say(`\nClosed loop, ${params.probeConcurrency} concurrent (max throughput):`);
+  say(table(header, arms.map((arm) => row(arm, arm.closed, arm.closedCpu, arm.simulatorClosedCpu))));
+  say('\nMemory of the serving processes:');
+  say(
+    table(
+      ['process', 'idle RSS (after start-up)', 'peak RSS (VmHWM, whole benchmark)'],
+      [...memory.map(({ arm, peak, idle }) => [arm.name, mib(idle), mib(peak)]), ['simulator (all arms)', '-', mib(simulatorPeak)]],
+    ),
+  );
+  for (const arm of arms)
+    if (arm.open.throughput < params.rate * SUSTAINED)
+      say(`WARNING: ${arm.name} did not sustain ${params.rate} req/s: its open-loop latencies include queueing (try --rate lower)`);
+  for (const arm of arms)
+    for (const [label, samples] of [['open', arm.open], ['closed', arm.closed]] as const) {
+      const errors = samples.describeErrors();
+      if (errors) say(`errors (${label} loop, ${arm.name}): ${errors}`);
+    }
+}
+
+/** One more closed loop per arm with its CPU profiler on (not measured: profiling costs CPU), summarised. */
+async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridge: MeasuredArm, floor: MeasuredArm): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const summaries: ProfileSummary[] = [];
+  const paths: string[] = [];
+  for (const arm of [bridge, floor]) {
+    const path = join(dir, `${arm.name.replace(/\W+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+    await profiled(arm.served!.process, path, () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs));
+    summaries.push(summariseProfile(path));
+    paths.push(path);
+  }
+  const [b, f] = summaries as [ProfileSummary, ProfileSummary];
+  const busyShare = (s: ProfileSummary, category: string) => {
+    const samples = s.shares.find((share) => share.category === category)?.samples ?? 0;
+    return category === 'idle' ? `${pct(samples / s.total)} of all` : pct(samples / (s.total - s.idle));
+  };
+  const categories = [...new Set([...b.shares, ...f.shares].map((share) => share.category))];
+  say(`\nWhere the time goes: CPU profiles under the closed loop (${params.probeConcurrency} concurrent, ${params.probeMs / 1000} s; ${paths.join(', ')}), share of busy samples:`);
+  say(table(['part', 'bridge', 'floor'], categories.map((category) => [category, busyShare(b, category), busyShare(f, category)])));
+  say('\nBridge: functions with the most self time (busy samples):');
+  say(table(['function', 'share'], b.topFunctions.map((fn) => [fn.name, pct(fn.samples / (b.total - b.idle))])));
+}
+
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
+const micros = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(0)} µs`);

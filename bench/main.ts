@@ -7,6 +7,9 @@ import { benchPendingList, type PendingListParams } from './pending-list.js';
 import { say } from './report.js';
 import { benchSchedulerDrain, type SchedulerParams } from './scheduler-drain.js';
 
+/** The PostgreSQL server of the scheduler's second run (`BENCH_DATABASE_URL`; trust auth on the development machine). */
+const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 interface Plan {
   immediate: ImmediateParams;
   pending: PendingListParams;
@@ -19,15 +22,15 @@ interface Plan {
  * about twice that), so the open loop measures latency, not a queue.
  */
 const DEFAULT_PLAN: Plan = {
-  immediate: { customers: 200, rate: 150, warmupMs: 3_000, durationMs: 15_000, rounds: 3, probeConcurrency: 16, probeMs: 5_000 },
+  immediate: { customers: 200, rate: 150, warmupMs: 3_000, durationMs: 15_000, rounds: 3, probeConcurrency: 16, probeMs: 5_000, compareMemoryFlags: true },
   pending: { changes: 10_000, warmups: 3, requests: 30 },
-  scheduler: { changes: 10_000, options: {} },
+  scheduler: { changes: 10_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
 };
 
 const QUICK_PLAN: Plan = {
-  immediate: { customers: 50, rate: 100, warmupMs: 500, durationMs: 2_000, rounds: 2, probeConcurrency: 8, probeMs: 1_000 },
+  immediate: { customers: 50, rate: 100, warmupMs: 500, durationMs: 2_000, rounds: 2, probeConcurrency: 8, probeMs: 1_000, compareMemoryFlags: false },
   pending: { changes: 1_000, warmups: 1, requests: 5 },
-  scheduler: { changes: 1_000, options: {} },
+  scheduler: { changes: 1_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
 };
 
 const BENCHMARKS = ['immediate', 'pending', 'scheduler'] as const;
@@ -37,15 +40,16 @@ const program = new Command('bench')
   .description('reseller-bridge benchmarks (DESIGN.md §8)')
   .option('--quick', 'short durations and small worlds: a smoke run')
   .addOption(new Option('--only <benchmarks...>', 'run only these').choices(BENCHMARKS))
+  .option('--profile <dir>', 'benchmark 1: also write CPU profiles of the bridge and the floor under the closed loop, and summarise them')
   .option('--rate <n>', 'open-loop rate of benchmark 1, requests/s', (v) => positiveInt(v, '--rate'))
   .option('--scheduler-batch-size <n>', 'scheduler batch size for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-batch-size'))
   .option('--scheduler-concurrency <n>', 'scheduler concurrency for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-concurrency'))
   .parse();
 
-const flags = program.opts<{ quick?: boolean; only?: Benchmark[]; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
+const flags = program.opts<{ quick?: boolean; only?: Benchmark[]; profile?: string; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
 const base = flags.quick ? QUICK_PLAN : DEFAULT_PLAN;
 const plan: Plan = {
-  immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}) },
+  immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile },
   pending: base.pending,
   scheduler: {
     ...base.scheduler,

@@ -9,4 +9,5 @@ export const compiled = {
   bridge: join(projectRoot, entries.bridge),
   simulator: join(projectRoot, entries.simulator),
   schedulerChild: join(projectRoot, 'dist/bench/scheduler-child.js'),
+  floor: join(projectRoot, 'dist/bench/floor.js'),
 };

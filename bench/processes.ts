@@ -3,6 +3,7 @@
 import { request } from 'undici';
 import { freePort, runNode, startNode, waitUntil, type NodeProcess, type StartOptions } from '../harness/processes.js';
 import { compiled } from './paths.js';
+import { USAGE_PROBE_FLAGS } from './usage.js';
 import { MAIN_RESELLER, SECOND_RESELLER_V3_KEY } from './world.js';
 
 export { freePort };
@@ -18,6 +19,8 @@ export interface RunningProcess {
   readonly process: NodeProcess;
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number;
+  /** Resident set size now (VmRSS), in bytes. */
+  rss(): number;
   stop(): Promise<void>;
 }
 
@@ -54,21 +57,41 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
       HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_PORT: '0',
-      LOG_LEVEL: 'warn',
+      // The default log level, as operated: one access-log line per request, to a pipe.
     },
+    keepOutput: 64 * 1024,
+  });
+}
+
+export interface FloorProcessOptions {
+  world: string;
+  upstreamUrl: string;
+  nodeArgs?: string[];
+}
+
+/** The floor forwarder (bench/floor.ts). */
+export async function startFloorProcess(options: FloorProcessOptions): Promise<RunningProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return startListening('floor', compiled.floor, url, `${url}/`, {
+    nodeArgs: options.nodeArgs ?? [],
+    env: { FLOOR_PORT: String(port), FLOOR_UPSTREAM: options.upstreamUrl, FLOOR_KEY: MAIN_RESELLER.v3Key, FLOOR_WORLD: options.world },
   });
 }
 
 /** Runs a node entry to completion and returns its stdout (the last line is its JSON result). */
-export async function runNodeToEnd(name: string, script: string, env: Record<string, string>, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
-  const run = await runNode(script, { name, env, args });
+export async function runNodeToEnd(name: string, script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Promise<{ stdout: string; stderr: string }> {
+  const run = await runNode(script, { name, env, args, nodeArgs });
   if (run.code !== 0) throw new Error(`${name} exited with ${run.signal ?? run.code}\n${run.output.slice(-4000)}`);
   return { stdout: run.stdout, stderr: run.stderr };
 }
 
-/** Starts an entry that listens on a port chosen here; ready once `probeUrl` answers 200. */
+/**
+ * Starts an entry that listens on a port chosen here, with the usage probe preloaded (its CPU
+ * time and memory over IPC: bench/usage.ts); ready once `probeUrl` answers 200.
+ */
 export async function startListening(name: string, script: string, url: string, probeUrl: string, options: StartOptions): Promise<RunningProcess> {
-  const started = startNode(script, { name, ...options });
+  const started = startNode(script, { name, ...options, ipc: true, nodeArgs: [...USAGE_PROBE_FLAGS, ...(options.nodeArgs ?? [])] });
   try {
     await waitUntil(`${name} answering ${probeUrl}`, () => answers200(probeUrl), { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, process: started });
   } catch (error) {
@@ -81,6 +104,7 @@ export async function startListening(name: string, script: string, url: string, 
     url,
     process: started,
     peakRss: () => started.peakRss(),
+    rss: () => started.rss(),
     stop: async () => void (await started.stop()),
   };
 }

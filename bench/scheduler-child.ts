@@ -2,6 +2,8 @@
 // from the environment (as `npm start` would, without listening), runs one pass over
 // the due changes, and prints its result line (scheduler-result.ts).
 // Argument: JSON of scheduler options to override (batchSize, concurrency).
+import { writeSync } from 'node:fs';
+import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
 import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
@@ -10,8 +12,11 @@ import { procStatusField } from '../harness/processes.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 
 const overrides = JSON.parse(process.argv[2] ?? '{}') as Partial<Pick<SchedulerOptions, 'batchSize' | 'concurrency'>>;
+// Logs as `npm start` writes them (src/main.ts): the default level, off the event loop.
+const destination = pino.destination({ dest: 1, sync: false });
+process.once('exit', () => destination.flushSync());
 const bridge = await startBridge(loadConfig(process.env), {
-  logger: createLogger({ name: 'reseller-bridge' }),
+  logger: createLogger({ name: 'reseller-bridge' }, destination),
   listen: false,
   scheduler: overrides,
 });
@@ -22,7 +27,9 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const appliedInStore = (await bridge.store.listChanges({ statuses: ['applied'] })).length;
   const result: SchedulerChildResult = { seconds, pass, appliedInStore, rssBeforePass, peakRss: procStatusField(process.pid, 'VmHWM') };
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  // After the buffered log lines, never in the middle of one.
+  destination.flushSync();
+  writeSync(1, `${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 } finally {
   await bridge.close();
 }

@@ -1,5 +1,8 @@
-// Benchmark 3: the scheduler draining many due changes in one pass, against the
-// simulator in its own process; the scheduler runs in a child process (its own RSS).
+// Benchmark 3: the scheduler draining many due changes in one pass, against the simulator in
+// its own process; the scheduler runs in a child process (its own RSS), once on SQLite and once
+// on PostgreSQL (a schema unique to the run, dropped afterwards).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { request } from 'undici';
 import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
 import { compiled } from './paths.js';
@@ -7,83 +10,125 @@ import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './process
 import { count, mib, perSecond, say, section, table, verdict } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
-import { createWorld, LOWER, MAIN_RESELLER, SECOND_RESELLER_V3_KEY, UPPER } from './world.js';
+import { npmStartNodeFlags } from './start-flags.js';
+import { createWorld, LOWER, MAIN_RESELLER, SECOND_RESELLER_V3_KEY, UPPER, type World } from './world.js';
 
 export interface SchedulerParams {
   changes: number;
   /** Scheduler options other than the defaults (empty: the defaults `npm start` runs with). */
   options: Partial<Pick<SchedulerOptions, 'batchSize' | 'concurrency'>>;
+  /** The PostgreSQL server for the second run (a fresh schema is made in it). */
+  databaseUrl: string;
 }
 
-const TARGET_PER_SECOND = 500;
+const TARGET_PER_SECOND = 2_000;
 const DAY_MS = 86_400_000;
 
+type StoreKind = 'SQLite' | 'PostgreSQL';
+
 export async function benchSchedulerDrain(params: SchedulerParams): Promise<void> {
-  const optionsText = Object.keys(params.options).length ? JSON.stringify(params.options) : 'defaults (batch 100, concurrency 16)';
+  const optionsText = Object.keys(params.options).length ? JSON.stringify(params.options) : 'defaults';
   section(`3. Scheduler draining ${count(params.changes)} due changes`);
   say(
     `${count(params.changes)} customers with v3 accounts, one change each (half upgrades Basic->Silver, half downgrades Silver->Basic), ` +
-      `effective yesterday. One runPass in a child process (the bridge without its listener; RSS is that process's); scheduler options: ${optionsText}; ` +
-      `v3 rate limit per key ${count(UNTHROTTLED_RATE)}/s (SENDGRID_RATE_LIMIT). Each change: GET state + GET offerings + PUT offerings.`,
+      `effective yesterday. One runPass in a child process (the bridge without its listener, Node flags of \`npm start\`; RSS is that process's); ` +
+      `scheduler options: ${optionsText}; v3 rate limit per key ${count(UNTHROTTLED_RATE)}/s (SENDGRID_RATE_LIMIT). Each change: GET state + ` +
+      'GET offerings + PUT offerings, and its store writes committed (PostgreSQL with its default synchronous_commit). ' +
+      `The target (>= ${count(TARGET_PER_SECOND)}/s) is SQLite's; PostgreSQL is reported beside it.`,
   );
+  const rows: string[][] = [];
+  for (const kind of ['SQLite', 'PostgreSQL'] as const) {
+    try {
+      rows.push(await drainOnce(kind, params));
+    } catch (error) {
+      rows.push([kind, `failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`]);
+    }
+  }
+  say(
+    table(
+      ['store', 'changes', 'pass time', 'throughput', 'claimed', 'applied', 'retried', 'failed', 'applied in store', 'on target upstream', 'RSS before pass', 'peak RSS', `>= ${TARGET_PER_SECOND}/s`],
+      rows.map((row) => [...row, ...Array<string>(13 - row.length).fill('')]),
+    ),
+  );
+}
 
-  const world = createWorld('scheduler', params.changes);
+async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<string[]> {
+  const world = createWorld(`scheduler-${kind.toLowerCase()}`, params.changes);
+  const postgres = kind === 'PostgreSQL' ? await freshSchema(params.databaseUrl) : undefined;
   const simulator = await startSimulatorProcess(world.mappings);
   try {
     const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
-    await seedPendingChanges(world.db, world.customers, () => yesterday);
-
-    const { stdout } = await runNodeToEnd(
-      'scheduler',
-      compiled.schedulerChild,
-      {
-        SENDGRID_API_URL: simulator.url,
-        SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
-        SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
-        SENDGRID_RATE_LIMIT: String(UNTHROTTLED_RATE),
-        BRIDGE_MAPPINGS: world.mappings,
-        BRIDGE_DB: world.db,
-        BRIDGE_SCHEDULER: 'off',
-        LOG_LEVEL: 'warn',
-      },
-      [JSON.stringify(params.options)],
-    );
-    const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-    if (!line) throw new Error(`the scheduler child printed no result:\n${stdout.slice(-2000)}`);
-    const result = JSON.parse(line.slice(RESULT_PREFIX.length)) as SchedulerChildResult;
+    await seedPendingChanges(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
+    const result = await runScheduler(world, simulator.url, params, postgres?.url);
     const onTarget = await accountsOnTarget(simulator.url, world.customers);
     const rate = result.pass.applied / result.seconds;
-    say(
-      table(
-        ['changes', 'pass time', 'throughput', 'claimed', 'applied', 'retried', 'failed', 'applied in store', 'on target upstream', 'RSS before pass', 'peak RSS', `>= ${TARGET_PER_SECOND}/s`],
-        [
-          [
-            count(params.changes),
-            `${result.seconds.toFixed(2)} s`,
-            perSecond(rate),
-            count(result.pass.claimed),
-            count(result.pass.applied),
-            count(result.pass.retried),
-            count(result.pass.failed),
-            count(result.appliedInStore),
-            count(onTarget),
-            mib(result.rssBeforePass),
-            mib(result.peakRss),
-            verdict(rate >= TARGET_PER_SECOND && result.appliedInStore === params.changes),
-          ],
-        ],
-      ),
-    );
     if (result.appliedInStore !== params.changes || onTarget !== params.changes)
-      say(`WARNING: expected ${count(params.changes)} applied and on target, got ${count(result.appliedInStore)} applied, ${count(onTarget)} on target`);
+      say(`WARNING (${kind}): expected ${count(params.changes)} applied and on target, got ${count(result.appliedInStore)} applied, ${count(onTarget)} on target`);
+    return [
+      kind,
+      count(params.changes),
+      `${result.seconds.toFixed(2)} s`,
+      perSecond(rate),
+      count(result.pass.claimed),
+      count(result.pass.applied),
+      count(result.pass.retried),
+      count(result.pass.failed),
+      count(result.appliedInStore),
+      count(onTarget),
+      mib(result.rssBeforePass),
+      mib(result.peakRss),
+      kind === 'SQLite' ? verdict(rate >= TARGET_PER_SECOND && result.appliedInStore === params.changes) : '(reported)',
+    ];
   } finally {
     await simulator.stop();
+    await postgres?.drop();
     world.remove();
   }
 }
 
+async function runScheduler(world: World, simulatorUrl: string, params: SchedulerParams, databaseUrl: string | undefined): Promise<SchedulerChildResult> {
+  const { stdout } = await runNodeToEnd(
+    'scheduler',
+    compiled.schedulerChild,
+    {
+      SENDGRID_API_URL: simulatorUrl,
+      SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
+      SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
+      SENDGRID_RATE_LIMIT: String(UNTHROTTLED_RATE),
+      BRIDGE_MAPPINGS: world.mappings,
+      BRIDGE_DB: world.db,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      BRIDGE_SCHEDULER: 'off',
+    },
+    [JSON.stringify(params.options)],
+    npmStartNodeFlags(),
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`the scheduler child printed no result:\n${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as SchedulerChildResult;
+}
+
+/** A schema of its own on the server (other runs share it), as a DATABASE_URL for the bridge. */
+async function freshSchema(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `bench_${randomBytes(6).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.searchParams.set('schema', schema);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 /** Accounts whose package is the one their change moved them to (read from the simulator's admin view). */
-async function accountsOnTarget(simulatorUrl: string, customers: ReturnType<typeof createWorld>['customers']): Promise<number> {
+async function accountsOnTarget(simulatorUrl: string, customers: World['customers']): Promise<number> {
   const answer = await request(`${simulatorUrl}/_simulator/accounts`);
   const { accounts } = (await answer.body.json()) as { accounts: { id: string; offerings: { name: string; type: string }[] }[] };
   const packageOf = new Map(accounts.map((a) => [a.id, a.offerings.find((o) => o.type === 'package')?.name]));

@@ -1,14 +1,15 @@
 // Fills a bridge database directly through the store, as `scheduled_*` requests would
 // have: the customers of the world, each with one pending change.
 import type { ChangeType, NewPendingChange } from '../src/store/store.js';
-import { openStore } from '../src/store/open.js';
+import { openStore, type StoreOptions } from '../src/store/open.js';
 import { LOWER, MAIN_RESELLER, UPPER, type BenchCustomer } from './world.js';
 
 /** Every third change also names the reseller's IP group, so list entries are not all alike. */
 const IP_GROUP = 'Reseller Group';
 
-export async function seedPendingChanges(db: string, customers: readonly BenchCustomer[], effectiveAt: (c: BenchCustomer) => Date): Promise<void> {
-  const store = await openStore({ sqlitePath: db });
+/** `target`: a SQLite file, or the options of any store. */
+export async function seedPendingChanges(target: string | StoreOptions, customers: readonly BenchCustomer[], effectiveAt: (c: BenchCustomer) => Date): Promise<void> {
+  const store = await openStore(typeof target === 'string' ? { sqlitePath: target } : target);
   try {
     await store.importCustomers(
       customers.map((c) => ({ reseller: MAIN_RESELLER.apiUser, username: c.username, accountId: c.accountId, billingDay: c.billingDay })),

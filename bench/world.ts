@@ -34,6 +34,8 @@ export interface World {
   root: string;
   mappings: string;
   db: string;
+  /** What the floor forwarder needs to know (bench/floor.ts): account ids and package offerings. */
+  floorWorld: string;
   customers: BenchCustomer[];
   remove(): void;
 }
@@ -84,11 +86,17 @@ export function createWorld(name: string, customerCount: number): World {
     })),
   };
   writeJson(join(mappings, 'simulator.json'), seed);
+  const floorWorld = join(root, 'floor.json');
+  writeJson(floorWorld, {
+    accounts: Object.fromEntries(customers.map((c) => [c.username, c.accountId])),
+    packages: Object.fromEntries([LOWER, UPPER].map((p) => [p.name, p.offering])),
+  });
 
   return {
     root,
     mappings,
     db: join(root, 'bridge.db'),
+    floorWorld,
     customers,
     remove: () => rmSync(root, { recursive: true, force: true }),
   };

@@ -48,6 +48,8 @@ export interface StartOptions {
   ipc?: boolean;
   /** For messages; defaults to the entry's file name. */
   name?: string;
+  /** Keep only this many characters of each output (a long benchmark's logs); default all. */
+  keepOutput?: number;
 }
 
 export interface Exit {
@@ -71,10 +73,12 @@ export class NodeProcess {
   private all = '';
   private done: Exit | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly keep: number;
 
   /** `program`: another command than the pinned Node on `entry` (npm, for `npm start`). */
   constructor(entry: string, options: StartOptions = {}, program?: { command: string; args: string[] }) {
     this.name = options.name ?? entry.split('/').at(-1)!;
+    this.keep = options.keepOutput ?? Number.POSITIVE_INFINITY;
     const script = isAbsolute(entry) ? entry : join(projectRoot, entry);
     const [command, args] = program
       ? [program.command, program.args]
@@ -188,10 +192,14 @@ export class NodeProcess {
 
   private collect(chunk: Buffer, stream: 'out' | 'err'): void {
     const text = chunk.toString('utf8');
-    if (stream === 'out') this.out += text;
-    else this.err += text;
-    this.all += text;
+    if (stream === 'out') this.out = this.trimmed(this.out + text);
+    else this.err = this.trimmed(this.err + text);
+    this.all = this.trimmed(this.all + text);
     this.notify();
+  }
+
+  private trimmed(text: string): string {
+    return text.length > this.keep ? text.slice(-this.keep) : text;
   }
 
   private notify(): void {

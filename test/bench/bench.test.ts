@@ -1,9 +1,18 @@
 // The benchmark's own pieces: the generated world must stay a valid mappings folder as
-// the format evolves, and the numbers it prints must be computed right.
+// the format evolves, the numbers it prints must be computed right, and the floor it compares
+// the bridge with must really do a task's v3 calls.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CustomerRotation } from '../../bench/arms.js';
+import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
+import { projectRoot } from '../../bench/paths.js';
+import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
+import { summariseProfile } from '../../bench/profile-summary.js';
+import { npmStartNodeFlags } from '../../bench/start-flags.js';
 import { Samples } from '../../bench/stats.js';
-import { createWorld, LOWER, UPPER } from '../../bench/world.js';
+import { CpuMeter, usageOf } from '../../bench/usage.js';
+import { createWorld, KEPT_ADDON, LOWER, UPPER } from '../../bench/world.js';
 import { loadMappings } from '../../src/config/mappings.js';
 
 describe('bench world', () => {
@@ -48,5 +57,74 @@ describe('Samples', () => {
     expect(samples.percentile(100)).toBe(500);
     expect(samples.throughput).toBe(45);
     expect(samples.describeErrors()).toBe('1× HTTP 502');
+  });
+});
+
+describe('profile summary', () => {
+  it('counts a native frame for its nearest caller with a script, idle apart', () => {
+    const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 3, 5, 7] },
+        { id: 2, callFrame: frame('(idle)') },
+        { id: 3, callFrame: frame('writeGeneric', 'node:internal/stream_base_commons'), children: [4] },
+        { id: 4, callFrame: frame('writev') },
+        { id: 5, callFrame: frame('recordImmediateChange', 'file:///x/dist/src/store/sqlite.js'), children: [6] },
+        { id: 6, callFrame: frame('run') },
+        { id: 7, callFrame: frame('request', 'file:///x/node_modules/undici/lib/api/api-request.js') },
+      ],
+      samples: [2, 2, 2, 2, 4, 4, 4, 6, 6, 7],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'profile-'));
+    try {
+      const path = join(dir, 'p.cpuprofile');
+      writeFileSync(path, JSON.stringify(profile));
+      const summary = summariseProfile(path);
+      expect(summary).toMatchObject({ total: 10, idle: 4 });
+      expect(Object.fromEntries(summary.shares.map((s) => [s.category, s.samples]))).toEqual({
+        idle: 4,
+        'HTTP I/O (node:http, net, streams)': 3,
+        'store (SQLite/PostgreSQL, our code)': 2,
+        'undici (v3 calls out)': 1,
+      });
+      expect(summary.topFunctions[0]).toEqual({ name: 'writev (native)', samples: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm start flags', () => {
+  it('are the words between node and the entry of the start script', () => {
+    const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toBe(['node', ...npmStartNodeFlags(), 'dist/src/main.js'].join(' '));
+  });
+});
+
+describe('floor forwarder and usage probe (compiled, own processes)', () => {
+  it('changes a package with the three v3 calls and answers the legacy success; its CPU time is read over IPC', async () => {
+    const world = createWorld('floor', 2);
+    const simulator = await startSimulatorProcess(world.mappings);
+    const floor = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url }).catch(async (error: unknown) => {
+      await simulator.stop();
+      throw error;
+    });
+    try {
+      const rotation = new CustomerRotation(world.customers);
+      const arm = legacyImmediateArm('floor', floor.url, rotation);
+      const meter = new CpuMeter(floor.process);
+      const outcome = await meter.around(() => arm.operation(), () => 1);
+      await arm.close();
+      expect(outcome).toBe(true);
+      const customer = world.customers[0]!;
+      const account = (await (await fetch(`${simulator.url}/_simulator/accounts/${customer.accountId}`)).json()) as { offerings: { name: string; type: string }[] };
+      expect(account.offerings).toEqual(expect.arrayContaining([expect.objectContaining({ name: UPPER.offering, type: 'package' }), expect.objectContaining({ name: KEPT_ADDON })]));
+      expect(meter.perTask).toBeGreaterThan(0);
+      expect((await usageOf(simulator.process)).cpuMicros).toBeGreaterThan(0);
+    } finally {
+      await floor.stop();
+      await simulator.stop();
+      world.remove();
+    }
   });
 });

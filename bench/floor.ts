@@ -1,0 +1,66 @@
+// The floor of a legacy immediate task: the least any bridge must do for one. It receives the
+// legacy POST (node:http), sends the same three v3 calls through undici as the bridge does (GET
+// state and GET offerings in parallel, then the PUT), and answers the fixed legacy success. No
+// authentication, rules, store, logging or validation beyond what forwarding needs.
+// Environment: FLOOR_PORT, FLOOR_UPSTREAM (v3 origin), FLOOR_KEY (v3 key), FLOOR_WORLD (JSON file:
+// username -> account id, legacy package name -> package offering).
+import { createServer, type IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+
+interface FloorWorld {
+  accounts: Record<string, string>;
+  packages: Record<string, string>;
+}
+
+const world = JSON.parse(readFileSync(process.env.FLOOR_WORLD!, 'utf8')) as FloorWorld;
+const accounts = new Map(Object.entries(world.accounts));
+const packages = new Map(Object.entries(world.packages));
+// The bridge's own pool settings (src/v3/options.ts defaults).
+const pool = new Pool(process.env.FLOOR_UPSTREAM!, { connections: 32, connect: { timeout: 2_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 });
+const headers = { accept: 'application/json', authorization: `Bearer ${process.env.FLOOR_KEY!}` };
+const SUCCESS = '{"message":"success"}';
+
+async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+  let text = '';
+  for await (const chunk of request) text += chunk;
+  return new URLSearchParams(text);
+}
+
+async function getJson(path: string): Promise<unknown> {
+  const answer = await pool.request({ method: 'GET', path, headers });
+  if (answer.statusCode !== 200) {
+    await answer.body.dump();
+    throw new Error(`GET ${path}: ${answer.statusCode}`);
+  }
+  return answer.body.json();
+}
+
+async function change(form: URLSearchParams): Promise<void> {
+  const accountId = accounts.get(form.get('user') ?? '');
+  const offering = packages.get(form.get('package') ?? '');
+  if (!accountId || !offering) throw new Error('unknown user or package');
+  const base = `/v3/partners/accounts/${accountId}`;
+  const [, current] = (await Promise.all([getJson(`${base}/state`), getJson(`${base}/offerings`)])) as [unknown, { offerings: { type: string }[] }];
+  const offerings = [{ name: offering, type: 'package', quantity: 1 }, ...current.offerings.filter((o) => o.type === 'addon')];
+  const answer = await pool.request({ method: 'PUT', path: `${base}/offerings`, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ offerings }) });
+  await answer.body.dump();
+  if (answer.statusCode !== 200) throw new Error(`PUT: ${answer.statusCode}`);
+}
+
+const server = createServer((request, response) => {
+  if (request.method === 'GET') return void response.end('ok'); // readiness
+  readForm(request)
+    .then(change)
+    .then(
+      () => response.writeHead(200, { 'content-type': 'application/json' }).end(SUCCESS),
+      (error: unknown) => response.writeHead(502, { 'content-type': 'text/plain' }).end(String(error)),
+    );
+});
+server.keepAliveTimeout = 5_000;
+server.listen(Number(process.env.FLOOR_PORT), '127.0.0.1', () => process.stdout.write('floor listening\n'));
+process.once('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+  void pool.close().then(() => process.exit(0));
+});

@@ -1,0 +1,102 @@
+// "Where the time goes": a V8 CPU profile (.cpuprofile, as `--cpu-prof` or the inspector writes
+// it) summarised by part of the request path. Each sample counts for the function it was taken
+// in; a frame without a script (a native or builtin function: a socket write, JSON.parse, a SQLite
+// step) counts for the nearest caller that has one, so `writev` under node:net is HTTP I/O and a
+// SQLite step under src/store is the store.
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+  hitCount?: number;
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+}
+
+/** Categories in the order they are tried on a script URL; the first that matches wins. */
+const CATEGORIES: [string, (url: string) => boolean][] = [
+  ['undici (v3 calls out)', (u) => u.includes('/node_modules/undici/') || u.startsWith('wasm://')],
+  ['logging (pino)', (u) => /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream|on-exit-leak-free|fast-redact|@pinojs)\//.test(u) || /\/src\/log(\.|\/)/.test(u)],
+  ['store (SQLite/PostgreSQL, our code)', (u) => u.includes('/src/store/') || u === 'node:sqlite' || u.includes('/node_modules/pg')],
+  ['rendering (legacy JSON/XML)', (u) => /\/src\/edge\/legacy\/(render|xml|json|document|tree)\./.test(u) || u.includes('/src/edge/apiv2/answer.')],
+  ['Express and body parsing', (u) => /\/node_modules\/(express|router|body-parser|raw-body|finalhandler|send|serve-static|qs|type-is|content-type|mime-types|media-typer|on-finished|iconv-lite|accepts|negotiator|path-to-regexp|parseurl|cookie|etag|fresh|depd|debug|statuses|encodeurl|escape-html|merge-descriptors|vary|busboy|streamsearch)\//.test(u)],
+  ['HTTP I/O (node:http, net, streams)', (u) => /^node:(_http_|http|net|stream|internal\/(streams|http|stream_base_commons|net|js_stream_socket))/.test(u)],
+  ['v3 client (our code)', (u) => u.includes('/src/v3/')],
+  ['edge: parameters, auth, routing (our code)', (u) => u.includes('/src/edge/')],
+  ['core and rules (our code)', (u) => u.includes('/src/core/') || u.includes('/src/rules/') || u.includes('/src/scheduler/')],
+  ['validation (zod)', (u) => u.includes('/node_modules/zod/')],
+  ['node internals (timers, promises, events, crypto)', (u) => u.startsWith('node:')],
+  ['other code', (u) => u !== ''],
+];
+const SPECIAL: Record<string, string> = {
+  '(idle)': 'idle',
+  '(garbage collector)': 'garbage collector',
+  '(program)': 'V8 and native, outside any function',
+  '(root)': 'V8 and native, outside any function',
+};
+
+export interface ProfileShare {
+  category: string;
+  samples: number;
+}
+
+export interface ProfileSummary {
+  total: number;
+  idle: number;
+  shares: ProfileShare[];
+  topFunctions: { name: string; samples: number }[];
+}
+
+export function summariseProfile(path: string): ProfileSummary {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const hits = new Map<number, number>();
+  if (profile.samples) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  else for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
+
+  const categoryOf = (node: ProfileNode): string => {
+    const special = SPECIAL[node.callFrame.functionName];
+    if (special && node.callFrame.url === '') return special;
+    for (let current: ProfileNode | undefined = node; current; current = byId.get(parentOf.get(current.id) ?? -1)) {
+      const url = current.callFrame.url;
+      if (url === '') continue;
+      return CATEGORIES.find(([, matches]) => matches(url))?.[0] ?? 'other code';
+    }
+    return 'V8 and native, outside any function';
+  };
+
+  const byCategory = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  for (const [id, count] of hits) {
+    if (count === 0) continue;
+    const node = byId.get(id)!;
+    const category = categoryOf(node);
+    byCategory.set(category, (byCategory.get(category) ?? 0) + count);
+    total += count;
+    if (category !== 'idle') {
+      const where = node.callFrame.url ? `${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1}` : 'native';
+      const name = `${node.callFrame.functionName || '(anonymous)'} (${where})`;
+      byFunction.set(name, (byFunction.get(name) ?? 0) + count);
+    }
+  }
+  return {
+    total,
+    idle: byCategory.get('idle') ?? 0,
+    shares: [...byCategory].map(([category, samples]) => ({ category, samples })).sort((a, b) => b.samples - a.samples),
+    topFunctions: [...byFunction].map(([name, samples]) => ({ name, samples })).sort((a, b) => b.samples - a.samples).slice(0, 12),
+  };
+}
+
+function shortUrl(url: string): string {
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) return url.slice(modules + '/node_modules/'.length);
+  const dist = url.indexOf('/dist/');
+  return dist >= 0 ? url.slice(dist + '/dist/'.length) : url;
+}
