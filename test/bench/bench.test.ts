@@ -97,7 +97,7 @@ describe('profile summary', () => {
 describe('npm start flags', () => {
   it('are the words between node and the entry of the start script', () => {
     const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    expect(start).toBe(['node', ...npmStartNodeFlags(), 'dist/src/main.js'].join(' '));
+    expect(start.replace(/^exec /, '')).toBe(['node', ...npmStartNodeFlags(), 'dist/src/main.js'].join(' '));
   });
 });
 
