@@ -1,6 +1,7 @@
 // The declarative translation data in `mappings/`, one file per concern.
 // Each file carries `version` so a future format change can be migrated explicitly.
 import { z } from 'zod';
+import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import { offeringSchema, readStates } from '../v3/schemas.js';
 
 const ipv4 = z.ipv4();
@@ -66,6 +67,20 @@ export const directorySchema = z.strictObject({
 });
 export type DirectoryMapping = z.infer<typeof directorySchema>;
 
+const instant = z.iso.datetime({ offset: true });
+const webPage = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** A Deprecation/Sunset signal of a surface, or of one task (fields it leaves out come from its surface). */
+export const deprecationSignalSchema = z.strictObject({
+  surface: z.enum(LEGACY_SURFACES),
+  task: nonEmpty.optional(),
+  deprecation: instant.optional(),
+  sunset: instant.optional(),
+  migration_guide: webPage.optional(),
+  policy: webPage.optional(),
+});
+export type DeprecationSignalMapping = z.infer<typeof deprecationSignalSchema>;
+
 const versioned = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ version: z.literal(1), ...shape });
 
 export const mappingFiles = {
@@ -73,6 +88,7 @@ export const mappingFiles = {
   'packages.json': versioned({ packages: z.array(packageSchema).min(1), addons: z.array(addonSchema).default([]) }),
   'customers.json': versioned({ customers: z.array(customerSchema) }),
   'directories.json': versioned({ directories: z.array(directorySchema).default([]) }),
+  'deprecation.json': versioned({ signals: z.array(deprecationSignalSchema) }),
 } as const;
 
 /** Optional: its presence makes a mappings folder a demo world served by the simulator. */

@@ -3,6 +3,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { NO_SIGNALS, type DeprecationSignals } from '../rules/deprecation.js';
+import { resolveDeprecationSignals } from './deprecation.js';
 import { ConfigError, describeIssues } from './errors.js';
 import {
   mappingFiles,
@@ -24,6 +26,8 @@ export interface Mappings {
   addons: AddonMapping[];
   customers: CustomerMapping[];
   directories: DirectoryMapping[];
+  /** Deprecation/Sunset signals of the legacy surfaces (none when deprecation.json is absent). */
+  deprecation: DeprecationSignals;
   /** Present only in a demo world: the simulator's seed. */
   simulatorSeed?: SimulatorSeed;
   resellerByUser: ReadonlyMap<string, ResellerMapping>;
@@ -68,6 +72,7 @@ export function loadMappings(folder: string): Mappings {
   const packagesFile = parseFile(folder, 'packages.json', mappingFiles['packages.json'], problems);
   const customersFile = parseFile(folder, 'customers.json', mappingFiles['customers.json'], problems);
   const directoriesFile = parseFile(folder, 'directories.json', mappingFiles['directories.json'], problems, true);
+  const deprecationFile = parseFile(folder, 'deprecation.json', mappingFiles['deprecation.json'], problems, true);
   const simulatorSeed = parseFile(folder, 'simulator.json', simulatorSeedSchema, problems, true);
   if (!resellersFile || !packagesFile || !customersFile || problems.length) throw new ConfigError(problems);
 
@@ -108,6 +113,9 @@ export function loadMappings(folder: string): Mappings {
       if (!packageNames.has(target))
         problems.push(`${at('directories.json')}: directories.${i}.packages.${name}: unknown package "${target}"`);
   });
+  const deprecation = deprecationFile
+    ? resolveDeprecationSignals(at('deprecation.json'), deprecationFile.signals, problems)
+    : NO_SIGNALS;
   if (simulatorSeed) {
     simulatorSeed.accounts.forEach((a, i) => {
       if (!simulatorSeed.resellers.some((r) => r.api_user === a.reseller))
@@ -123,6 +131,7 @@ export function loadMappings(folder: string): Mappings {
     addons,
     customers,
     directories,
+    deprecation,
     ...(simulatorSeed ? { simulatorSeed } : {}),
     resellerByUser: new Map(resellers.map((r) => [r.api_user, r])),
     packageByName: new Map(packages.map((p) => [p.name, p])),

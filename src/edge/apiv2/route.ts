@@ -2,6 +2,7 @@
 // format → 404; authentication → 401; unknown or missing task → 404; parameters → 400.
 import type { Request, Response } from 'express';
 import type { EdgeDeps } from '../app.js';
+import { announceDeprecation } from '../deprecation-headers.js';
 import {
   errors,
   LegacyBadRequest,
@@ -26,6 +27,7 @@ export function apiv2Handler(deps: EdgeDeps) {
   const { mappings } = deps.config;
 
   return async (req: Request, res: Response) => {
+    announceDeprecation(res, mappings.deprecation, 'apiv2');
     const call = String(req.params.call);
     const match = CALL.exec(call);
     const format: LegacyFormat = (match?.[2] as LegacyFormat | undefined) ?? (call.endsWith('.xml') ? 'xml' : 'json');
@@ -44,6 +46,7 @@ export function apiv2Handler(deps: EdgeDeps) {
       if (error instanceof LegacyBadRequest) return send(error.status, errors([error.message]));
       throw error;
     }
+    announceDeprecation(res, mappings.deprecation, 'apiv2', params.get('task'));
 
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
     const reseller = await deps.authenticator.authenticate({

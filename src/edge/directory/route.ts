@@ -5,6 +5,7 @@ import type { DirectoryMapping } from '../../config/mappings.js';
 import { digestsEqual, hashToken } from '../../core/credentials.js';
 import { isV3Error } from '../../v3/errors.js';
 import type { EdgeDeps } from '../app.js';
+import { announceDeprecation } from '../deprecation-headers.js';
 import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 
@@ -23,6 +24,7 @@ export function directoryHandler(deps: EdgeDeps) {
   };
 
   return async (req: Request, res: Response) => {
+    announceDeprecation(res, mappings.deprecation, 'directory', 'change_package');
     if (req.method !== 'GET' && req.method !== 'POST') return notFound(res);
     const directory = directoryFor(tokenFromHeader(req.get('authorization')));
     const businessUid = String(req.params.businessUid);
