@@ -1,0 +1,93 @@
+// Brownouts as the edge sees them: a synchronous decision per request from a cache of the
+// store's windows and switch, refreshed every `refreshMs` (so an operator's change takes
+// effect on every instance within a second, without a restart). Windows matched are counted
+// per window and the counts written with the next refresh.
+import type { Logger } from '../log.js';
+import { decideBrownout, type BrownoutDecision, type BrownoutState } from '../rules/brownout.js';
+import { isPastSunset, signalFor, type DeprecationSignals, type LegacySurface } from '../rules/deprecation.js';
+
+export interface BrownoutHits {
+  windowId: number;
+  /** Requests refused. */
+  refused: number;
+  /** Requests a dry-run window (or a window while the switch is off) would have refused. */
+  wouldRefuse: number;
+}
+
+/** The store operations the gate needs. */
+export interface BrownoutStore {
+  brownoutState(): Promise<BrownoutState>;
+  /** Adds the counts to their windows (a window removed meanwhile is skipped). */
+  countBrownoutHits(hits: BrownoutHits[]): Promise<void>;
+}
+
+export interface BrownoutGateOptions {
+  store: BrownoutStore;
+  signals: DeprecationSignals;
+  now: () => Date;
+  logger: Logger;
+  refreshMs?: number;
+}
+
+export const DEFAULT_BROWNOUT_REFRESH_MS = 500;
+
+export class BrownoutGate {
+  private state: BrownoutState = { enabled: true, windows: [] };
+  private hits = new Map<number, BrownoutHits>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(private readonly options: BrownoutGateOptions) {}
+
+  async start(): Promise<void> {
+    await this.refresh().catch((error: unknown) => this.options.logger.warn({ err: error }, 'brownout windows not read at start-up; retried every refresh'));
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.options.refreshMs ?? DEFAULT_BROWNOUT_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** On the request's path: a pure decision on the cached windows, counted. */
+  decide(request: { surface: LegacySurface; task: string | undefined; reseller: string }): BrownoutDecision {
+    const at = this.options.now();
+    const pastSunset = isPastSunset(signalFor(this.options.signals, request.surface, request.task), at);
+    const decision = decideBrownout(this.state, at, { ...request, pastSunset });
+    if (decision.kind !== 'pass') {
+      const id = decision.window.id;
+      const hits = this.hits.get(id) ?? { windowId: id, refused: 0, wouldRefuse: 0 };
+      if (decision.kind === 'refuse') hits.refused += 1;
+      else hits.wouldRefuse += 1;
+      this.hits.set(id, hits);
+    }
+    return decision;
+  }
+
+  /** Writes the counts so far and reads the windows and the switch (one refresh at a time). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshOnce().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const hits = [...this.hits.values()];
+    this.hits = new Map();
+    if (hits.length) {
+      try {
+        await this.options.store.countBrownoutHits(hits);
+      } catch (error) {
+        for (const h of hits) {
+          const now = this.hits.get(h.windowId) ?? { windowId: h.windowId, refused: 0, wouldRefuse: 0 };
+          this.hits.set(h.windowId, { windowId: h.windowId, refused: now.refused + h.refused, wouldRefuse: now.wouldRefuse + h.wouldRefuse });
+        }
+        this.options.logger.warn({ err: error }, 'brownout counts not written; retried with the next refresh');
+      }
+    }
+    this.state = await this.options.store.brownoutState();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.refresh().catch(() => undefined);
+  }
+}
