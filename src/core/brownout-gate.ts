@@ -3,26 +3,15 @@
 // effect on every instance within a second, without a restart). Windows matched are counted
 // per window and the counts written with the next refresh.
 import type { Logger } from '../log.js';
-import { decideBrownout, type BrownoutDecision, type BrownoutState } from '../rules/brownout.js';
+import { decideBrownout, type BrownoutDecision, type BrownoutHits, type BrownoutState } from '../rules/brownout.js';
 import { isPastSunset, signalFor, type DeprecationSignals, type LegacySurface } from '../rules/deprecation.js';
-
-export interface BrownoutHits {
-  windowId: number;
-  /** Requests refused. */
-  refused: number;
-  /** Requests a dry-run window (or a window while the switch is off) would have refused. */
-  wouldRefuse: number;
-}
+import type { Store } from '../store/store.js';
 
 /** The store operations the gate needs. */
-export interface BrownoutStore {
-  brownoutState(): Promise<BrownoutState>;
-  /** Adds the counts to their windows (a window removed meanwhile is skipped). */
-  countBrownoutHits(hits: BrownoutHits[]): Promise<void>;
-}
+export type BrownoutGateStore = Pick<Store, 'brownoutState' | 'countBrownoutHits'>;
 
 export interface BrownoutGateOptions {
-  store: BrownoutStore;
+  store: BrownoutGateStore;
   signals: DeprecationSignals;
   now: () => Date;
   logger: Logger;
@@ -82,7 +71,7 @@ export class BrownoutGate {
         this.options.logger.warn({ err: error }, 'brownout counts not written; retried with the next refresh');
       }
     }
-    this.state = await this.options.store.brownoutState();
+    this.state = await this.options.store.brownoutState(this.options.now());
   }
 
   async close(): Promise<void> {

@@ -3,15 +3,11 @@
 // in one transaction, every `flushMs`. A write the store refuses goes back into the next batch,
 // so counts stay exact; a crash loses at most the batch not yet written (README).
 import type { Logger } from '../log.js';
-import { CallerCap, countRequest, mergeBatches, usageKeyOf, type UsageBatch, type UsageIncrement, type UsageObservation } from '../rules/usage.js';
+import { CallerCap, countRequest, mergeBatches, usageKeyOf, type UsageBatch, type UsageObservation } from '../rules/usage.js';
+import type { Store } from '../store/store.js';
 
 /** The store operations the writer needs. */
-export interface UsageStore {
-  /** Adds every increment, in one transaction: all or nothing. */
-  recordUsage(increments: UsageIncrement[]): Promise<void>;
-  /** Every caller name in the ledger (to seed the cap on unknown callers). */
-  usageCallers(): Promise<string[]>;
-}
+export type UsageStore = Pick<Store, 'recordUsage' | 'usageCallers'>;
 
 export interface UsageLedgerOptions {
   store: UsageStore;

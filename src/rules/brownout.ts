@@ -27,6 +27,15 @@ export interface BrownoutState {
   windows: readonly BrownoutWindow[];
 }
 
+/** What the edge counted against one window since the last write. */
+export interface BrownoutHits {
+  windowId: number;
+  /** Requests refused. */
+  refused: number;
+  /** Requests a dry-run window (or a window while the switch is off) would have refused. */
+  wouldRefuse: number;
+}
+
 export interface BrownoutRequest {
   surface: LegacySurface;
   task: string | undefined;

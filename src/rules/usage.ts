@@ -16,7 +16,8 @@ export type UsageOutcome =
 
 /** One ledger row's identity. `task` is '' when the request named none the bridge knows. */
 export interface UsageKey {
-  caller: string;
+  /** The api_user, or the directory id; for a failed authentication the api_user claimed (bounded). */
+  reseller: string;
   authStyle: AuthStyle;
   surface: LegacySurface;
   task: string;
@@ -84,7 +85,7 @@ export class CallerCap {
 export function usageKeyOf(observation: UsageObservation, caller: string): UsageKey | undefined {
   if (observation.surface !== 'apiv2' && observation.surface !== 'directory') return undefined;
   return {
-    caller,
+    reseller: caller,
     authStyle: observation.authStyle,
     surface: observation.surface,
     task: observation.task ?? '',
@@ -106,7 +107,7 @@ export interface UsageIncrement {
 
 export type UsageBatch = Map<string, UsageIncrement>;
 
-const identity = (k: UsageKey) => `${k.caller}\u0000${k.authStyle}\u0000${k.surface}\u0000${k.task}\u0000${k.format}\u0000${k.outcome}`;
+const identity = (k: UsageKey) => `${k.reseller}\u0000${k.authStyle}\u0000${k.surface}\u0000${k.task}\u0000${k.format}\u0000${k.outcome}`;
 
 export function countRequest(batch: UsageBatch, key: UsageKey, status: number, at: Date): void {
   const iso = at.toISOString();

@@ -5,6 +5,7 @@
 // The schemas' CHECKs guarantee the column types, so the casts here describe rather than hope.
 import type { Offering } from '../v3/schemas.js';
 import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from './store.js';
+import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerKey } from './ledger.js';
 import type { Row } from './script.js';
 
 /** Most lists are empty: skip the parser for them. */
@@ -103,4 +104,46 @@ export function toAudit(r: Row): AuditRecord {
 /** A JSON column's parameter, or null to leave the column as it is (see the COALESCEs in the updates). */
 export function jsonOrNull(value: readonly unknown[] | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value);
+}
+
+export function toLedgerEntry(r: Row): LedgerEntry {
+  return {
+    ...toLedgerKey(r),
+    count: r.count as number,
+    firstSeen: r.first_seen as string,
+    lastSeen: r.last_seen as string,
+    lastStatus: r.last_status as number,
+  };
+}
+
+export function toLedgerDay(r: Row): LedgerDay {
+  return { ...toLedgerKey(r), day: r.day as string, count: r.count as number };
+}
+
+function toLedgerKey(r: Row): LedgerKey {
+  return {
+    reseller: r.reseller as string,
+    authStyle: r.auth_style as LedgerKey['authStyle'],
+    surface: r.surface as LedgerKey['surface'],
+    task: r.task as string,
+    format: r.format as LedgerKey['format'],
+    outcome: r.outcome as LedgerKey['outcome'],
+  };
+}
+
+export function toBrownoutWindow(r: Row): BrownoutWindowRecord {
+  return {
+    id: r.id as number,
+    startsAt: new Date(r.starts_at as string),
+    endsAt: new Date(r.ends_at as string),
+    surfaces: list(r.surfaces),
+    tasks: list(r.tasks),
+    resellers: list(r.resellers),
+    dryRun: bool(r.dry_run),
+    goneAfterSunset: bool(r.gone_after_sunset),
+    note: r.note as string | null,
+    refused: r.refused as number,
+    wouldRefuse: r.would_refuse as number,
+    createdAt: r.created_at as string,
+  };
 }

@@ -7,8 +7,14 @@
 // method in store.ts and below (a line or two). Both drivers run it unchanged; the store
 // contract tests (test/store, run against both) say whether it does what the port promises.
 import { toAudit, toChange, toCustomer, toListing } from './codec.js';
+import type { BrownoutHits, BrownoutState } from '../rules/brownout.js';
+import { LEGACY_SURFACES } from '../rules/deprecation.js';
+import type { UsageIncrement } from '../rules/usage.js';
+import { toLedgerDay, toLedgerEntry } from './codec.js';
+import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, NewBrownoutWindow } from './ledger.js';
+import * as ledger from './ledger-operations.js';
 import * as ops from './operations.js';
-import { all, one, type Driver } from './script.js';
+import { all, one, run, type Driver } from './script.js';
 import * as sql from './statements.js';
 import type {
   AuditInput,
@@ -145,7 +151,64 @@ export class SqlStore implements Store {
     return this.driver.withCustomerLock(customerId, fn);
   }
 
+  // --- the caller ledger -------------------------------------------------------------------
+
+  async recordUsage(increments: UsageIncrement[]): Promise<void> {
+    if (increments.length) await this.driver.write(ledger.recordUsage(increments));
+  }
+
+  async usageCallers(): Promise<string[]> {
+    const rows = await this.driver.read(all(sql.usageCallers));
+    return rows.map((row) => row.reseller as string);
+  }
+
+  async pruneUsageDays(before: string): Promise<void> {
+    await this.driver.write(run(sql.pruneUsageDays, { before: utcDay(before, 'before') }));
+  }
+
+  async ledgerEntries(): Promise<LedgerEntry[]> {
+    return (await this.driver.read(all(sql.ledgerEntries))).map(toLedgerEntry);
+  }
+
+  async ledgerDays(options: { since: string }): Promise<LedgerDay[]> {
+    return (await this.driver.read(all(sql.ledgerDays, { since: utcDay(options.since, 'since') }))).map(toLedgerDay);
+  }
+
+  // --- brownouts ---------------------------------------------------------------------------
+
+  async addBrownout(window: NewBrownoutWindow): Promise<BrownoutWindowRecord> {
+    if (!(window.endsAt.getTime() > window.startsAt.getTime())) throw new RangeError('a brownout window must end after it starts');
+    for (const surface of window.surfaces)
+      if (!LEGACY_SURFACES.includes(surface)) throw new TypeError(`unknown surface ${JSON.stringify(surface)}`);
+    return this.driver.write(ledger.addBrownout(window, this.nowIso()));
+  }
+
+  async removeBrownout(id: number): Promise<boolean> {
+    return (await this.driver.write(run(sql.deleteBrownout, { id }))) === 1;
+  }
+
+  async setBrownoutsEnabled(enabled: boolean): Promise<void> {
+    await this.driver.write(run(sql.setBrownoutSwitch, { enabled, now: this.nowIso() }));
+  }
+
+  listBrownouts(): Promise<{ enabled: boolean; windows: BrownoutWindowRecord[] }> {
+    return this.driver.read(ledger.brownouts(undefined));
+  }
+
+  brownoutState(now: Date): Promise<BrownoutState> {
+    return this.driver.read(ledger.brownouts(now.toISOString()));
+  }
+
+  async countBrownoutHits(hits: BrownoutHits[]): Promise<void> {
+    if (hits.length) await this.driver.write(ledger.countBrownoutHits(hits));
+  }
+
   private nowIso(): string {
     return this.clock().toISOString();
   }
+}
+
+function utcDay(value: string, name: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new TypeError(`${name} must be a UTC day YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  return value;
 }

@@ -271,6 +271,67 @@ export const listAudit = filtered('listAudit', () => ({
   order: ' ORDER BY id',
 }));
 
+// --- caller ledger -----------------------------------------------------------------------------
+// Additions commute: two instances adding to one row each add their own count; first and last
+// seen take the earlier and the later; the last status goes with the later last seen. A batch
+// holds each key (and key and day) once, as one statement may not upsert a row twice.
+
+const LEDGER_KEY = 'reseller, auth_style, surface, task, format, outcome';
+/** The key columns of a JSON row `r` of the batch (its fields are written by ledger-operations.ts). */
+const keyOfRow = `r.value ->> 'reseller', r.value ->> 'authStyle', r.value ->> 'surface', r.value ->> 'task', r.value ->> 'format', r.value ->> 'outcome'`;
+const instantOfRow = (d: Dialect, field: string) => (d.name === 'postgres' ? `(r.value ->> '${field}')::timestamptz` : `r.value ->> '${field}'`);
+
+/** A whole batch in one statement: one row per key, in key order (`WHERE true`: SQLite's upsert-after-SELECT rule). */
+export const addUsageTotals = define(
+  'addUsageTotals',
+  (d) => `INSERT INTO usage_totals (${LEDGER_KEY}, count, first_seen, last_seen, last_status)
+    SELECT ${keyOfRow}, ${d.integer(`r.value ->> 'count'`)}, ${instantOfRow(d, 'firstSeen')}, ${instantOfRow(d, 'lastSeen')}, ${d.integer(`r.value ->> 'lastStatus'`)}
+      FROM ${d.jsonRows('rows', 'r')} WHERE true ORDER BY r.key
+    ON CONFLICT (${LEDGER_KEY}) DO UPDATE SET
+      count = usage_totals.count + excluded.count,
+      first_seen = CASE WHEN excluded.first_seen < usage_totals.first_seen THEN excluded.first_seen ELSE usage_totals.first_seen END,
+      last_seen = CASE WHEN excluded.last_seen >= usage_totals.last_seen THEN excluded.last_seen ELSE usage_totals.last_seen END,
+      last_status = CASE WHEN excluded.last_seen >= usage_totals.last_seen THEN excluded.last_status ELSE usage_totals.last_status END`,
+);
+export const addUsageDays = define(
+  'addUsageDays',
+  (d) => `INSERT INTO usage_days (${LEDGER_KEY}, day, count)
+    SELECT ${keyOfRow}, r.value ->> 'day', ${d.integer(`r.value ->> 'count'`)} FROM ${d.jsonRows('rows', 'r')} WHERE true ORDER BY r.key
+    ON CONFLICT (${LEDGER_KEY}, day) DO UPDATE SET count = usage_days.count + excluded.count`,
+);
+export const usageCallers = define('usageCallers', 'SELECT DISTINCT reseller FROM usage_totals ORDER BY reseller');
+export const ledgerEntries = define(
+  'ledgerEntries',
+  `SELECT ${LEDGER_KEY}, count, first_seen, last_seen, last_status FROM usage_totals ORDER BY ${LEDGER_KEY}`,
+);
+export const ledgerDays = define(
+  'ledgerDays',
+  `SELECT ${LEDGER_KEY}, day, count FROM usage_days WHERE day >= :since ORDER BY day, ${LEDGER_KEY}`,
+);
+export const pruneUsageDays = define('pruneUsageDays', 'DELETE FROM usage_days WHERE day < :before');
+
+// --- brownouts ---------------------------------------------------------------------------------
+
+export const insertBrownout = define(
+  'insertBrownout',
+  (d) => `INSERT INTO brownout_windows (starts_at, ends_at, surfaces, tasks, resellers, dry_run, gone_after_sunset, note, created_at)
+    VALUES (:startsAt, :endsAt, ${d.json('surfaces')}, ${d.json('tasks')}, ${d.json('resellers')}, :dryRun, :goneAfterSunset, :note, :now)
+    RETURNING *`,
+);
+export const deleteBrownout = define('deleteBrownout', 'DELETE FROM brownout_windows WHERE id = :id');
+export const listBrownouts = define('listBrownouts', 'SELECT * FROM brownout_windows ORDER BY starts_at, id');
+export const brownoutsNotEnded = define('brownoutsNotEnded', 'SELECT * FROM brownout_windows WHERE ends_at > :now ORDER BY starts_at, id');
+export const brownoutSwitch = define('brownoutSwitch', 'SELECT enabled FROM brownout_switch WHERE id = 1');
+export const setBrownoutSwitch = define(
+  'setBrownoutSwitch',
+  `INSERT INTO brownout_switch (id, enabled, updated_at) VALUES (1, :enabled, :now)
+    ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+);
+export const countBrownoutHits = define(
+  'countBrownoutHits',
+  'UPDATE brownout_windows SET refused = refused + :refused, would_refuse = would_refuse + :wouldRefuse WHERE id = :id',
+);
+
 // --- migrations (migrate.ts) -------------------------------------------------------------------
 
 export const migrationHistory = {

@@ -9,6 +9,7 @@
 //   3. its method here and in sql-store.ts (`driver.write(ops.yourScript(...))`);
 //   4. a table or column: a new migration at the end of schema/sqlite.ts and schema/postgres.ts;
 //   5. contract tests in test/store, run against both stores (describe.each(STORES)).
+import type { BrownoutStore, LedgerReader, LedgerWriter } from './ledger.js';
 import type { Offering } from '../v3/schemas.js';
 
 export type ChangeType = 'upgrade' | 'downgrade' | 'close';
@@ -140,7 +141,7 @@ export class ChangeInFlightError extends Error {
   }
 }
 
-export interface Store {
+export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
 

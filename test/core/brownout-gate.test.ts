@@ -1,9 +1,9 @@
 // The brownout gate: decisions from the cached windows at the injected clock's instant,
 // an operator's change seen by the next refresh, matched windows counted.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BrownoutGate, type BrownoutHits, type BrownoutStore } from '../../src/core/brownout-gate.js';
+import { BrownoutGate, type BrownoutGateStore } from '../../src/core/brownout-gate.js';
 import { silentLogger } from '../../src/log.js';
-import type { BrownoutState, BrownoutWindow } from '../../src/rules/brownout.js';
+import type { BrownoutHits, BrownoutState, BrownoutWindow } from '../../src/rules/brownout.js';
 import { NO_SIGNALS, type DeprecationSignals } from '../../src/rules/deprecation.js';
 
 const T0 = new Date('2027-03-01T10:00:00Z');
@@ -22,7 +22,7 @@ const window = (id: number, over: Partial<BrownoutWindow> = {}): BrownoutWindow 
 function memoryStore(state: BrownoutState) {
   const counted: BrownoutHits[] = [];
   let reads = 0;
-  const store: BrownoutStore & { state: BrownoutState; counted: BrownoutHits[]; reads(): number; failCounts: boolean } = {
+  const store: BrownoutGateStore & { state: BrownoutState; counted: BrownoutHits[]; reads(): number; failCounts: boolean } = {
     state,
     counted,
     reads: () => reads,

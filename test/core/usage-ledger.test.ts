@@ -31,7 +31,7 @@ function summingStore(callers: string[] = []) {
         throw new Error('store unavailable');
       }
       writes.push(increments);
-      for (const i of increments) totals.set(i.key.caller, (totals.get(i.key.caller) ?? 0) + i.count);
+      for (const i of increments) totals.set(i.key.reseller, (totals.get(i.key.reseller) ?? 0) + i.count);
     },
     usageCallers: async () => callers,
   };

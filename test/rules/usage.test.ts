@@ -69,12 +69,12 @@ describe('the cap on unknown callers', () => {
 
 describe('keys', () => {
   it.each([
-    ['apiv2', observation(), { caller: 'c', authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'success' }],
-    ['unknown task', observation({ task: undefined, outcome: 'not_found' }), { caller: 'c', authStyle: 'password', surface: 'apiv2', task: '', format: 'json', outcome: 'not_found' }],
+    ['apiv2', observation(), { reseller: 'c', authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'success' }],
+    ['unknown task', observation({ task: undefined, outcome: 'not_found' }), { reseller: 'c', authStyle: 'password', surface: 'apiv2', task: '', format: 'json', outcome: 'not_found' }],
     [
       'directory',
       observation({ surface: 'directory', task: 'change_package', authStyle: 'directory_token' }),
-      { caller: 'c', authStyle: 'directory_token', surface: 'directory', task: 'change_package', format: 'json', outcome: 'success' },
+      { reseller: 'c', authStyle: 'directory_token', surface: 'directory', task: 'change_package', format: 'json', outcome: 'success' },
     ],
     ['a probe is not a legacy call', observation({ surface: 'probe' }), undefined],
     ['an unknown path neither', observation({ surface: 'other' }), undefined],
@@ -82,7 +82,7 @@ describe('keys', () => {
 });
 
 describe('batches', () => {
-  const key = (caller: string): UsageKey => ({ caller, authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'success' });
+  const key = (reseller: string): UsageKey => ({ reseller, authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'success' });
   const t = (iso: string) => new Date(iso);
 
   it('counts per key, with first and last seen, the last status and the days', () => {

@@ -6,7 +6,7 @@
 // jsonb arrays. Customer ids are `integer` because they are also the object half of the
 // two-int advisory lock that serialises work on a customer across bridge instances.
 import type { Migration } from '../migrate.js';
-import { initialTables, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, type ColumnTypes } from './tables.js';
 
 const types: ColumnTypes = {
   id: (big) => `${big ? 'bigint' : 'integer'} GENERATED ALWAYS AS IDENTITY PRIMARY KEY`,
@@ -53,4 +53,7 @@ CREATE TRIGGER audit_log_is_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON a
   FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change('the audit log is append-only');
 `;
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: initialSchema }];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: initialSchema },
+  { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
+];

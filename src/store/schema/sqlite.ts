@@ -7,7 +7,7 @@
 // order is time order; the CHECKs refuse any other form (a `...00Z` without milliseconds
 // would sort after `...00.500Z`).
 import type { Migration } from '../migrate.js';
-import { initialTables, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, type ColumnTypes } from './tables.js';
 
 const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
 
@@ -47,4 +47,7 @@ CREATE TRIGGER audit_log_is_never_deleted BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: initialSchema }];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: initialSchema },
+  { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
+];

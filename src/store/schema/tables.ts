@@ -101,3 +101,59 @@ CREATE INDEX audit_log_by_customer ON audit_log (customer_id, id);
 CREATE INDEX audit_log_by_change ON audit_log (change_id, id) WHERE change_id IS NOT NULL;
 `;
 }
+
+const LEDGER_KEY = `reseller, auth_style, surface, task, format, outcome`;
+const ledgerKeyColumns = (t: ColumnTypes) => `
+  reseller    ${t.text} NOT NULL,
+  auth_style  ${t.text} NOT NULL,
+  surface     ${t.text} NOT NULL,
+  task        ${t.text} NOT NULL,
+  format      ${t.text} NOT NULL,
+  outcome     ${t.text} NOT NULL,`;
+
+/**
+ * Migration 2's tables: the caller ledger (totals per key since first seen, and counts per key
+ * and UTC day) and the brownout windows with the operator's switch (one row, id 1).
+ */
+export function ledgerAndBrownoutTables(t: ColumnTypes): string {
+  return `
+CREATE TABLE usage_totals (${ledgerKeyColumns(t)}
+  count       ${t.counter} NOT NULL CHECK (count > 0),
+  first_seen  ${t.instant('first_seen')} NOT NULL,
+  last_seen   ${t.instant('last_seen')} NOT NULL,
+  last_status ${t.integer} NOT NULL,
+  PRIMARY KEY (${LEDGER_KEY})
+)${t.tableOptions};
+
+CREATE TABLE usage_days (${ledgerKeyColumns(t)}
+  day         ${t.text} NOT NULL CHECK (length(day) = 10),
+  count       ${t.counter} NOT NULL CHECK (count > 0),
+  PRIMARY KEY (${LEDGER_KEY}, day)
+)${t.tableOptions};
+-- The operator page reads the last days; the pruning drops the oldest.
+CREATE INDEX usage_days_by_day ON usage_days (day);
+
+CREATE TABLE brownout_windows (
+  id                ${t.id(false)},
+  starts_at         ${t.instant('starts_at')} NOT NULL,
+  ends_at           ${t.instant('ends_at')} NOT NULL,
+  surfaces          ${t.jsonArray('surfaces')},
+  tasks             ${t.jsonArray('tasks')},
+  resellers         ${t.jsonArray('resellers')},
+  dry_run           ${t.flag('dry_run')},
+  gone_after_sunset ${t.flag('gone_after_sunset')},
+  note              ${t.text},
+  refused           ${t.counter} NOT NULL DEFAULT 0,
+  would_refuse      ${t.counter} NOT NULL DEFAULT 0,
+  created_at        ${t.instant('created_at')} NOT NULL,
+  CHECK (ends_at > starts_at)
+)${t.tableOptions};
+CREATE INDEX brownout_windows_by_end ON brownout_windows (ends_at);
+
+CREATE TABLE brownout_switch (
+  id         ${t.integer} PRIMARY KEY CHECK (id = 1),
+  enabled    ${t.flag('enabled')},
+  updated_at ${t.instant('updated_at')} NOT NULL
+)${t.tableOptions};
+`;
+}
