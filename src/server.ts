@@ -9,6 +9,8 @@ import { adminRoutes, type AdminDeps } from './admin/routes.js';
 import type { BridgeConfig } from './config/config.js';
 import type { ResellerMapping } from './config/mappings.js';
 import { resolveBillingDays } from './core/billing-days.js';
+import { BrownoutGate } from './core/brownout-gate.js';
+import { UsageLedger } from './core/usage-ledger.js';
 import { AccountExecutor } from './core/executor.js';
 import { ChangeScheduler } from './core/scheduling.js';
 import { createApp } from './edge/app.js';
@@ -42,6 +44,10 @@ export interface Bridge {
   simulator: Simulator | undefined;
   scheduler: Scheduler;
   executor: AccountExecutor;
+  /** The caller ledger's writer: every legacy request, batched into the store. */
+  ledger: UsageLedger;
+  /** Brownout decisions from the store's windows (refreshed at least every second). */
+  brownouts: BrownoutGate;
   v3For(reseller: ResellerMapping): V3Api;
   /** Stops taking work, lets requests and scheduler attempts in flight finish, releases everything. */
   close(): Promise<void>;
@@ -136,6 +142,23 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       },
     );
 
+    // Written and refreshed only by a bridge that serves requests (not the operator CLI's parts).
+    const ledger = new UsageLedger({
+      store,
+      knownCallers: new Set([...mappings.resellers.map((r) => r.api_user), ...mappings.directories.map((d) => d.id)]),
+      now,
+      logger: logger.child({ component: 'ledger' }),
+    });
+    const brownouts = new BrownoutGate({ store, signals: mappings.deprecation, now, logger: logger.child({ component: 'brownouts' }) });
+    if (options.listen !== false) {
+      await Promise.all([ledger.start(), brownouts.start()]);
+      // After the requests in flight are answered (drainers), before the store closes.
+      closers.unshift(
+        () => ledger.close(),
+        () => brownouts.close(),
+      );
+    }
+
     const authenticator = new LegacyAuthenticator(mappings.resellers, config.v3Keys);
     const app = createApp({ config, store, executor, changes, authenticator, logger, now, simulator });
 
@@ -160,6 +183,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       simulator,
       scheduler,
       executor,
+      ledger,
+      brownouts,
       v3For,
       close: async () => {
         await Promise.all(drainers.splice(0).map((drain) => drain().catch(() => undefined)));

@@ -4,10 +4,11 @@
 // so counts stay exact; a crash loses at most the batch not yet written (README).
 import type { Logger } from '../log.js';
 import { CallerCap, countRequest, mergeBatches, usageKeyOf, type UsageBatch, type UsageObservation } from '../rules/usage.js';
+import { LEDGER_DAYS_KEPT } from '../store/ledger.js';
 import type { Store } from '../store/store.js';
 
 /** The store operations the writer needs. */
-export type UsageStore = Pick<Store, 'recordUsage' | 'usageCallers'>;
+export type UsageStore = Pick<Store, 'recordUsage' | 'usageCallers' | 'pruneUsageDays'>;
 
 export interface UsageLedgerOptions {
   store: UsageStore;
@@ -26,6 +27,8 @@ export class UsageLedger {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly cap: CallerCap;
+  /** The UTC day whose pruning is done: daily counts older than LEDGER_DAYS_KEPT go once a day. */
+  private prunedOn: string | undefined;
 
   constructor(private readonly options: UsageLedgerOptions) {
     this.cap = new CallerCap(options.knownCallers);
@@ -37,8 +40,21 @@ export class UsageLedger {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'caller ledger: earlier callers not read; the cap on unknown callers starts empty');
     }
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.options.flushMs ?? DEFAULT_LEDGER_FLUSH_MS);
+    this.timer = setInterval(() => void this.tick(), this.options.flushMs ?? DEFAULT_LEDGER_FLUSH_MS);
     this.timer.unref();
+    await this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    const today = this.options.now().toISOString().slice(0, 10);
+    if (this.prunedOn === today) return;
+    this.prunedOn = today;
+    const before = new Date(Date.parse(today) - LEDGER_DAYS_KEPT * 86_400_000).toISOString().slice(0, 10);
+    await this.options.store.pruneUsageDays(before).catch((error: unknown) => {
+      this.prunedOn = undefined;
+      this.options.logger.warn({ err: error }, 'caller ledger: old daily counts not pruned; retried on the next write');
+    });
   }
 
   /** On the request's path: no I/O, never throws. */

@@ -21,8 +21,10 @@ function summingStore(callers: string[] = []) {
   const totals = new Map<string, number>();
   const writes: UsageIncrement[][] = [];
   let refuse = 0;
-  const store: UsageStore & { totals: typeof totals; writes: typeof writes; refuseNext(n: number): void } = {
+  const pruned: string[] = [];
+  const store: UsageStore & { totals: typeof totals; writes: typeof writes; pruned: string[]; refuseNext(n: number): void } = {
     totals,
+    pruned,
     writes,
     refuseNext: (n) => void (refuse = n),
     recordUsage: async (increments) => {
@@ -34,6 +36,7 @@ function summingStore(callers: string[] = []) {
       for (const i of increments) totals.set(i.key.reseller, (totals.get(i.key.reseller) ?? 0) + i.count);
     },
     usageCallers: async () => callers,
+    pruneUsageDays: async (before) => void pruned.push(before),
   };
   return store;
 }
@@ -99,6 +102,20 @@ describe('the ledger writer', () => {
     ledger.observe(observation('a'));
     await vi.advanceTimersByTimeAsync(1000);
     expect(store.totals.get('a')).toBe(1);
+    await ledger.close();
+  });
+
+  it('daily counts older than the retention are pruned at start, then once a day', async () => {
+    vi.useFakeTimers();
+    let now = new Date('2027-06-01T23:59:59.000Z');
+    const store = summingStore();
+    const ledger = new UsageLedger({ store, knownCallers: new Set(), now: () => now, logger: silentLogger });
+    await ledger.start();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(store.pruned).toEqual(['2026-04-27']); // 400 days before 2027-06-01
+    now = new Date('2027-06-02T00:00:01.000Z');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(store.pruned).toEqual(['2026-04-27', '2026-04-28']);
     await ledger.close();
   });
 
