@@ -6,7 +6,7 @@ import { writeSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
-import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
+import type { SchedulerOptions } from '../src/scheduler/due-change-runner.js';
 import { startBridge } from '../src/server.js';
 import { procStatusField } from '../harness/processes.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';

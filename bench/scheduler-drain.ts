@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { request } from 'undici';
-import type { SchedulerOptions } from '../src/scheduler/scheduler.js';
+import type { SchedulerOptions } from '../src/scheduler/due-change-runner.js';
 import { compiled } from './paths.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
 import { count, mib, perSecond, say, section, table, verdict } from './report.js';

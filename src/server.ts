@@ -1,5 +1,6 @@
-// Composition root: builds the bridge from its configuration, outermost pieces last.
-// Tests, the operator CLI and `npm start` all assemble the bridge through here.
+// Composition root: builds the bridge from its configuration, innermost parts first —
+// store → simulator (demo) → v3 upstream → core use cases → scheduler → edge — each by
+// one named step below. Tests, the operator CLI and `npm start` all assemble it here.
 import { existsSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,19 +11,18 @@ import type { BridgeConfig } from './config/config.js';
 import type { ResellerMapping } from './config/mappings.js';
 import { resolveBillingDays } from './core/billing-days.js';
 import { BrownoutGate } from './core/brownout-gate.js';
+import { createCore, type Core } from './core/index.js';
 import { UsageLedger } from './core/usage-ledger.js';
-import { AccountExecutor } from './core/executor.js';
-import { ChangeScheduler } from './core/scheduling.js';
 import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
 import type { Logger } from './log.js';
-import { defaultSchedulerOptions, Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import type { V3Api } from './v3/api.js';
-import { createV3Upstream, type V3UpstreamOptions } from './v3/client.js';
+import { createV3Upstream, V3_UPSTREAM_DEFAULTS, type V3UpstreamOptions } from './v3/client.js';
 
 export interface BridgeOptions {
   logger: Logger;
@@ -42,8 +42,9 @@ export interface Bridge {
   admin: AdminListener | undefined;
   store: Store;
   simulator: Simulator | undefined;
-  scheduler: Scheduler;
-  executor: AccountExecutor;
+  /** Applies due scheduled changes (in the background when BRIDGE_SCHEDULER is on). */
+  scheduler: DueChangeRunner;
+  core: Core;
   /** The caller ledger's writer: every legacy request, batched into the store. */
   ledger: UsageLedger;
   /** Brownout decisions from the store's windows (refreshed at least every second). */
@@ -55,150 +56,183 @@ export interface Bridge {
   abort(): void;
 }
 
+/** What has been started so far, closed in reverse order if a later step fails (and by close()). */
+type Closers = (() => Promise<void>)[];
+/** Run together before the closers: each stops taking work and waits for its work in flight. */
+type Drainers = (() => Promise<void>)[];
+
 export async function startBridge(config: BridgeConfig, options: BridgeOptions): Promise<Bridge> {
-  const { env, mappings } = config;
   const { logger } = options;
   const now = options.now ?? (() => new Date());
-
-  const freshDatabase = !env.DATABASE_URL && env.BRIDGE_DB !== ':memory:' && !existsSync(env.BRIDGE_DB);
-  const store = await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
-  // Run together before the closers: each stops taking work and waits for its work in flight.
-  const drainers: (() => Promise<void>)[] = [];
+  const freshDatabase = isFreshDatabase(config);
+  const store = await openStore({ sqlitePath: config.env.BRIDGE_DB, databaseUrl: config.env.DATABASE_URL });
+  const closers: Closers = [() => store.close()];
+  const drainers: Drainers = [];
   try {
-    let simulator: Simulator | undefined;
-    let baseUrl: string;
-    if (config.upstream.kind === 'simulator') {
-      // The simulator's state lives beside the database: a new database starts a new world.
-      if (freshDatabase) rmSync(config.simulatorStateFile, { force: true });
-      simulator = await startSimulator({
-        seed: mappings.simulatorSeed!,
-        host: '127.0.0.1',
-        port: env.SIMULATOR_PORT,
-        ...(env.SIMULATOR_API_KEY ? { apiKeyOverride: env.SIMULATOR_API_KEY } : {}),
-        stateFile: env.BRIDGE_DB === ':memory:' ? undefined : config.simulatorStateFile,
-        logger: logger.child({ component: 'simulator' }),
-      });
-      closers.unshift(() => simulator!.close());
-      baseUrl = simulator.url;
-      logger.info({ url: simulator.url }, 'embedded v3 simulator listening');
-    } else {
-      baseUrl = config.upstream.url;
-    }
-
-    // The embedded simulator has no rate limit to respect; a real upstream gets the default or SENDGRID_RATE_LIMIT.
-    const rate = env.SENDGRID_RATE_LIMIT ?? (config.upstream.kind === 'simulator' ? Infinity : undefined);
-    const upstream = createV3Upstream({
-      baseUrl,
-      ...(rate !== undefined ? { ratePerSecond: rate } : {}),
-      ...(rate !== undefined && Number.isFinite(rate) ? { burst: Math.max(1, Math.ceil(rate * 2)) } : {}),
-      ...options.upstream,
-    });
-    closers.unshift(() => upstream.close());
-    const clients = new Map<string, V3Api>();
-    const v3For = (reseller: ResellerMapping): V3Api => {
-      let client = clients.get(reseller.api_user);
-      if (!client) {
-        client = upstream.forKey(config.v3Keys.get(reseller.api_user) ?? '');
-        clients.set(reseller.api_user, client);
-      }
-      return client;
-    };
-
-    await store.importCustomers(
-      mappings.customers.map((c) => ({
-        reseller: c.reseller,
-        username: c.username,
-        businessUid: c.business_uid,
-        accountId: c.account_id,
-        billingDay: c.billing_day,
-      })),
-    );
-    await resolveBillingDays({ store, mappings, v3For, logger }).catch((error: unknown) =>
-      logger.warn({ err: error }, 'billing days not resolved at start-up; they will be on first use'),
-    );
-
-    const executor = new AccountExecutor({ store, mappings, v3For, now: () => Date.now(), logger });
-    const changes = new ChangeScheduler({
-      store,
-      mappings,
-      executor,
-      v3For,
+    const simulator = await startDemoSimulator(config, freshDatabase, logger, closers);
+    const { v3For, ratePerSecond, baseUrl } = connectUpstream(config, simulator, options.upstream, closers);
+    await importCustomers(config, store, v3For, logger);
+    const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
+    const scheduler = createScheduler(config, { core, logger, now, ratePerSecond }, options.scheduler);
+    const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
+    const app = createApp({
+      config,
+      core,
+      storeKind: store.kind,
+      authenticator: new LegacyAuthenticator(config.mappings.resellers, config.v3Keys),
+      logger,
       now,
-      billingDayOf: async (customer, reseller) => {
-        await resolveBillingDays({ store, mappings, v3For, logger }, { reseller });
-        return (await store.findCustomer({ id: customer.id }))?.billingDay ?? undefined;
-      },
+      simulator,
     });
-    const scheduler = new Scheduler(
-      { store, executor, mappings, logger: logger.child({ component: 'scheduler' }) },
-      {
-        ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
-        intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
-        leaseMs: env.BRIDGE_SCHEDULER_LEASE_MS,
-        jitterMs: env.BRIDGE_SCHEDULER_JITTER_MS,
-        now,
-        ...options.scheduler,
-      },
-    );
-
-    // Written and refreshed only by a bridge that serves requests (not the operator CLI's parts).
-    const ledger = new UsageLedger({
-      store,
-      knownCallers: new Set([...mappings.resellers.map((r) => r.api_user), ...mappings.directories.map((d) => d.id)]),
-      now,
-      logger: logger.child({ component: 'ledger' }),
-    });
-    const brownouts = new BrownoutGate({ store, signals: mappings.deprecation, now, logger: logger.child({ component: 'brownouts' }) });
-    if (options.listen !== false) {
-      await Promise.all([ledger.start(), brownouts.start()]);
-      // After the requests in flight are answered (drainers), before the store closes.
-      closers.unshift(
-        () => ledger.close(),
-        () => brownouts.close(),
-      );
-    }
-
-    const authenticator = new LegacyAuthenticator(mappings.resellers, config.v3Keys);
-    const app = createApp({ config, store, executor, changes, authenticator, logger, now, simulator });
-
     let server: Server | undefined;
+    let admin: AdminListener | undefined;
     let url = '';
     if (options.listen !== false) {
-      ({ server, url } = await listenMain(app, env.PORT, env.HOST));
+      ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
-      logger.info({ url, upstream: config.upstream.kind === 'simulator' ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
+      logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
+      admin = await listenAdmin(config, { config, store }, logger, closers);
+      if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
     }
-    const admin = options.listen !== false ? await listenAdmin(config, { config, store }, logger) : undefined;
-    if (admin) closers.unshift(() => admin.close());
-    if (env.BRIDGE_SCHEDULER === 'on' && options.listen !== false) scheduler.start();
     drainers.push(() => scheduler.stop());
-
-    return {
-      config,
-      url,
-      server,
-      admin,
-      store,
-      simulator,
-      scheduler,
-      executor,
-      ledger,
-      brownouts,
-      v3For,
-      close: async () => {
-        await Promise.all(drainers.splice(0).map((drain) => drain().catch(() => undefined)));
-        await closeAll(closers);
-      },
-      abort: () => {
-        server?.closeAllConnections();
-        admin?.server.closeAllConnections();
-      },
+    const close = async () => {
+      await Promise.all(drainers.splice(0).map((drain) => drain().catch(() => undefined)));
+      await closeAll(closers);
     };
+    const abort = () => {
+      server?.closeAllConnections();
+      admin?.server.closeAllConnections();
+    };
+    return { config, url, server, admin, store, simulator, scheduler, core, ledger, brownouts, v3For, close, abort };
   } catch (error) {
     await closeAll([...drainers, ...closers]);
     throw error;
   }
+}
+
+/** A SQLite file that does not exist yet: the demo simulator's world starts afresh with it. */
+function isFreshDatabase({ env }: BridgeConfig): boolean {
+  return !env.DATABASE_URL && env.BRIDGE_DB !== ':memory:' && !existsSync(env.BRIDGE_DB);
+}
+
+async function startDemoSimulator(
+  config: BridgeConfig,
+  freshDatabase: boolean,
+  logger: Logger,
+  closers: Closers,
+): Promise<Simulator | undefined> {
+  if (config.upstream.kind !== 'simulator') return undefined;
+  const { env } = config;
+  // The simulator's state lives beside the database: a new database starts a new world.
+  if (freshDatabase) rmSync(config.simulatorStateFile, { force: true });
+  const simulator = await startSimulator({
+    seed: config.mappings.simulatorSeed!,
+    host: '127.0.0.1',
+    port: env.SIMULATOR_PORT,
+    ...(env.SIMULATOR_API_KEY ? { apiKeyOverride: env.SIMULATOR_API_KEY } : {}),
+    stateFile: env.BRIDGE_DB === ':memory:' ? undefined : config.simulatorStateFile,
+    logger: logger.child({ component: 'simulator' }),
+  });
+  closers.unshift(() => simulator.close());
+  logger.info({ url: simulator.url }, 'embedded v3 simulator listening');
+  return simulator;
+}
+
+/** One upstream (pool and token buckets) shared by the edge and the scheduler; one client per reseller key. */
+function connectUpstream(
+  config: BridgeConfig,
+  simulator: Simulator | undefined,
+  overrides: Partial<V3UpstreamOptions> | undefined,
+  closers: Closers,
+) {
+  const baseUrl = simulator ? simulator.url : config.upstream.kind === 'url' ? config.upstream.url : '';
+  // The embedded simulator has no rate limit to respect; a real upstream gets the default or SENDGRID_RATE_LIMIT.
+  const rate = config.env.SENDGRID_RATE_LIMIT ?? (config.upstream.kind === 'simulator' ? Infinity : undefined);
+  const upstream = createV3Upstream({
+    baseUrl,
+    ...(rate !== undefined ? { ratePerSecond: rate } : {}),
+    ...(rate !== undefined && Number.isFinite(rate) ? { burst: Math.max(1, Math.ceil(rate * 2)) } : {}),
+    ...overrides,
+  });
+  closers.unshift(() => upstream.close());
+  const clients = new Map<string, V3Api>();
+  const v3For = (reseller: ResellerMapping): V3Api => {
+    let client = clients.get(reseller.api_user);
+    if (!client) {
+      client = upstream.forKey(config.v3Keys.get(reseller.api_user) ?? '');
+      clients.set(reseller.api_user, client);
+    }
+    return client;
+  };
+  const ratePerSecond = overrides?.ratePerSecond ?? rate ?? V3_UPSTREAM_DEFAULTS.ratePerSecond;
+  return { v3For, ratePerSecond, baseUrl };
+}
+
+/** The mappings' customers into the store, then the billing days their mappings do not give. */
+async function importCustomers(
+  config: BridgeConfig,
+  store: Store,
+  v3For: (reseller: ResellerMapping) => V3Api,
+  logger: Logger,
+): Promise<void> {
+  const { mappings } = config;
+  await store.importCustomers(
+    mappings.customers.map((c) => ({
+      reseller: c.reseller,
+      username: c.username,
+      businessUid: c.business_uid,
+      accountId: c.account_id,
+      billingDay: c.billing_day,
+    })),
+  );
+  await resolveBillingDays({ store, mappings, v3For, logger }).catch((error: unknown) =>
+    logger.warn({ err: error }, 'billing days not resolved at start-up; they will be on first use'),
+  );
+}
+
+/** The ledger writer and the brownout gate: written and refreshed only by a bridge that serves requests (not the CLI's parts). */
+async function startCallerLedger(
+  { mappings }: BridgeConfig,
+  parts: { store: Store; now: () => Date; logger: Logger },
+  serving: boolean,
+  closers: Closers,
+): Promise<{ ledger: UsageLedger; brownouts: BrownoutGate }> {
+  const { store, now, logger } = parts;
+  const ledger = new UsageLedger({
+    store,
+    knownCallers: new Set([...mappings.resellers.map((r) => r.api_user), ...mappings.directories.map((d) => d.id)]),
+    now,
+    logger: logger.child({ component: 'ledger' }),
+  });
+  const brownouts = new BrownoutGate({ store, signals: mappings.deprecation, now, logger: logger.child({ component: 'brownouts' }) });
+  if (serving) {
+    await Promise.all([ledger.start(), brownouts.start()]);
+    // After the requests in flight are answered (drainers), before the store closes.
+    closers.unshift(
+      () => ledger.close(),
+      () => brownouts.close(),
+    );
+  }
+  return { ledger, brownouts };
+}
+
+function createScheduler(
+  { env }: BridgeConfig,
+  parts: { core: Core; logger: Logger; now: () => Date; ratePerSecond: number },
+  overrides: Partial<SchedulerOptions> | undefined,
+): DueChangeRunner {
+  return new DueChangeRunner(
+    { core: parts.core, logger: parts.logger.child({ component: 'scheduler' }) },
+    {
+      ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
+      intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
+      leaseMs: env.BRIDGE_SCHEDULER_LEASE_MS,
+      jitterMs: env.BRIDGE_SCHEDULER_JITTER_MS,
+      v3RatePerSecond: parts.ratePerSecond,
+      now: parts.now,
+      ...overrides,
+    },
+  );
 }
 
 async function listenMain(app: RequestListener, port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -221,7 +255,7 @@ function drainServer(server: Server): () => Promise<void> {
     });
 }
 
-async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger): Promise<AdminListener> {
+async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger, closers: Closers): Promise<AdminListener> {
   const { ADMIN_HOST, ADMIN_PORT, BRIDGE_ADMIN_TOKEN } = config.env;
   const admin = await startAdminListener({
     host: ADMIN_HOST,
@@ -230,10 +264,11 @@ async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger
     logger: logger.child({ component: 'admin' }),
     routes: adminRoutes(deps),
   });
+  closers.unshift(() => admin.close());
   logger.info({ url: admin.url, auth: BRIDGE_ADMIN_TOKEN !== undefined ? 'bearer' : 'none' }, 'admin listening');
   return admin;
 }
 
-async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+async function closeAll(closers: Closers): Promise<void> {
   for (const close of closers.splice(0)) await close().catch(() => undefined);
 }

@@ -2,20 +2,18 @@
 // including a crash, is in the shape of the surface that received the request.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BridgeConfig } from '../config/config.js';
-import type { AccountExecutor } from '../core/executor.js';
-import type { ChangeScheduler } from '../core/scheduling.js';
+import type { Core } from '../core/index.js';
 import type { Logger } from '../log.js';
 import type { Simulator } from '../simulator/server.js';
-import type { Store } from '../store/store.js';
 import { apiv2Handler } from './apiv2/route.js';
 import type { LegacyAuthenticator } from './auth.js';
 import { directoryHandler } from './directory/route.js';
 
 export interface EdgeDeps {
   config: BridgeConfig;
-  store: Store;
-  executor: AccountExecutor;
-  changes: ChangeScheduler;
+  /** The use cases: the edge reaches the store and v3 only through them. */
+  core: Core;
+  storeKind: 'sqlite' | 'postgres';
   authenticator: LegacyAuthenticator;
   logger: Logger;
   now: () => Date;
@@ -34,7 +32,7 @@ export function createApp(deps: EdgeDeps): express.Express {
 
   app.get('/healthz', (_req, res) => {
     const { upstream } = deps.config;
-    res.json({ status: 'ok', upstream: upstream.kind === 'simulator' ? 'simulator' : upstream.url, store: deps.store.kind });
+    res.json({ status: 'ok', upstream: upstream.kind === 'simulator' ? 'simulator' : upstream.url, store: deps.storeKind });
   });
   app.all('/apiv2/:call', apiv2Handler(deps));
   app.all('/v1/partners/accounts/:businessUid/change_package', directoryHandler(deps));

@@ -1,6 +1,6 @@
 // The translation rules of reseller.account (DESIGN.md §3), as pure functions:
 // (request, current offerings and state, mappings) → the offerings to PUT,
-// "nothing to do", or every reason to refuse. No I/O here; see core/executor.ts.
+// "nothing to do", or every reason to refuse. No I/O here; see core/account-steps.ts.
 import type { AddonMapping, PackageMapping, ResellerMapping } from '../config/mappings.js';
 import type { AccountState, Offering } from '../v3/schemas.js';
 

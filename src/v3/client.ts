@@ -159,7 +159,7 @@ function bindOperations(send: Send): V3Api {
   };
 }
 
-function accountPath(accountId: string, suffix = ''): string {
+export function accountPath(accountId: string, suffix = ''): string {
   if (accountId === '') throw new TypeError('v3 account id must not be empty');
   // Dots are encoded too, so an id like ".." can never be read as a path step.
   return `${ACCOUNTS}/${encodeURIComponent(accountId).replaceAll('.', '%2E')}${suffix}`;

@@ -1,9 +1,10 @@
 // The scheduler against the embedded simulator, its clock injected: what it claims, how it
 // treats transient and permanent failures, races with immediate tasks, leases, and stop().
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCore } from '../../src/core/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { Store } from '../../src/store/store.js';
-import { defaultSchedulerOptions, Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
+import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from '../../src/scheduler/due-change-runner.js';
 import { call } from '../simulator/support.js';
 import {
   DEMO,
@@ -229,8 +230,8 @@ describe('leases', () => {
   it('a lease taken over during the PUT: applied once, and both attempts are in the audit log', async () => {
     const b = await start({ leaseMs: 250 });
     await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
-    const other = new Scheduler(
-      { store: b.store, executor: b.executor, mappings: b.config.mappings, logger: silentLogger },
+    const other = new DueChangeRunner(
+      { core: b.core, logger: silentLogger },
       { ...defaultSchedulerOptions('other-instance'), now: b.clock.now },
     );
     sim().faults.latency(600, 'UpdateAccountOffering'); // outlasts the lease
@@ -267,8 +268,11 @@ describe('an attempt that breaks off', () => {
       if (args[4].customerId === user4 && refusals-- > 0) throw new Error('disk I/O error');
       return b.store.finishChange(...args);
     };
-    const flaky = new Scheduler(
-      { store: flakyStore, executor: b.executor, mappings: b.config.mappings, logger: silentLogger },
+    const flaky = new DueChangeRunner(
+      {
+        core: createCore({ store: flakyStore, mappings: b.config.mappings, v3For: b.v3For, now: b.clock.now, logger: silentLogger }),
+        logger: silentLogger,
+      },
       { ...defaultSchedulerOptions('flaky'), leaseMs: 1_000, now: b.clock.now },
     );
 
@@ -322,8 +326,8 @@ describe('stop()', () => {
     expect(statuses).toEqual(['applied', 'applying']);
 
     sim().faults.clear();
-    const next = new Scheduler(
-      { store: b.store, executor: b.executor, mappings: b.config.mappings, logger: silentLogger },
+    const next = new DueChangeRunner(
+      { core: b.core, logger: silentLogger },
       { ...defaultSchedulerOptions('next-instance'), now: b.clock.now },
     );
     expect(await next.runPass(new Date('2026-03-08T00:00:00.500Z'))).toMatchObject({ claimed: 0 }); // lease still held

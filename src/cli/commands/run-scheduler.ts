@@ -1,5 +1,5 @@
 // `run-scheduler --now <instant>`: one scheduler pass at a chosen instant, through the
-// same parts `npm start` runs (store, executor, upstream), so the changes it applies are
+// same parts `npm start` runs (store, core use cases, upstream), so the changes it applies are
 // what the bridge sees next.
 import { startBridge } from '../../server.js';
 import { cliConfig, cliLogger, requireExistingStore } from '../context.js';

@@ -1,10 +1,6 @@
 // What a legacy task answers: a status and a document. Shared by the task modules.
 import type { ResellerMapping } from '../../config/mappings.js';
-import type { AccountExecutor } from '../../core/executor.js';
-import type { ChangeScheduler } from '../../core/scheduling.js';
-import { ChangeInFlightError, type CustomerRecord, type Store } from '../../store/store.js';
-import { isV3Error } from '../../v3/errors.js';
-import type { Mappings } from '../../config/mappings.js';
+import { ChangeInFlightError, isV3Error, type Core } from '../../core/index.js';
 import { errors, success, type LegacyDocument, type LegacyParams } from '../legacy/index.js';
 
 export interface TaskAnswer {
@@ -17,11 +13,7 @@ export interface TaskAnswer {
 export interface TaskContext {
   params: LegacyParams;
   reseller: ResellerMapping;
-  mappings: Mappings;
-  store: Store;
-  executor: AccountExecutor;
-  changes: ChangeScheduler;
-  now: () => Date;
+  core: Core;
   /** Absolute ms: no v3 attempt of this request starts after it. */
   deadline: number;
 }
@@ -30,17 +22,6 @@ export type Task = (ctx: TaskContext) => Promise<TaskAnswer>;
 
 export const ok = (): TaskAnswer => ({ status: 200, doc: success() });
 export const badRequest = (messages: readonly string[]): TaskAnswer => ({ status: 400, doc: errors(messages) });
-
-/** The customer `user` names, if it is this reseller's: another reseller's is "not found" too. */
-export async function customerOf(ctx: TaskContext, username: string | undefined): Promise<CustomerRecord | undefined> {
-  if (!username) return undefined;
-  const customer = await ctx.store.findCustomer({ reseller: ctx.reseller.api_user, username });
-  return customer?.active ? customer : undefined;
-}
-
-export function userProblem(username: string | undefined): string {
-  return username ? `User not found: ${username}` : 'user is required';
-}
 
 /** Failures that are not the client's: upstream (502/503/504) and a change being applied (409). */
 export function answerFailure(error: unknown): TaskAnswer {

@@ -67,11 +67,7 @@ export function apiv2Handler(deps: EdgeDeps) {
     const answer = await task({
       params,
       reseller,
-      mappings,
-      store: deps.store,
-      executor: deps.executor,
-      changes: deps.changes,
-      now: deps.now,
+      core: deps.core,
       deadline: Date.now() + REQUEST_BUDGET_MS,
     });
     if (answer.cause) deps.logger.warn({ err: answer.cause, reseller: reseller.api_user, call }, 'legacy task failed');

@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import type { DirectoryMapping } from '../../config/mappings.js';
 import { digestsEqual, hashToken } from '../../core/credentials.js';
-import { isV3Error } from '../../v3/errors.js';
+import { isV3Error } from '../../core/index.js';
 import type { EdgeDeps } from '../app.js';
 import { announceDeprecation } from '../deprecation-headers.js';
 import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
@@ -28,8 +28,8 @@ export function directoryHandler(deps: EdgeDeps) {
     if (req.method !== 'GET' && req.method !== 'POST') return notFound(res);
     const directory = directoryFor(tokenFromHeader(req.get('authorization')));
     const businessUid = String(req.params.businessUid);
-    const customer = directory && (await deps.store.findCustomer({ businessUid }));
-    if (!directory || !customer || !customer.active || customer.reseller !== directory.reseller) return accessDenied(res);
+    const customer = directory && (await deps.core.findDirectoryBusiness(directory, businessUid));
+    if (!directory || !customer) return accessDenied(res);
     const reseller = mappings.resellerByUser.get(directory.reseller)!;
     res.locals.reseller = directory.id;
 
@@ -54,9 +54,9 @@ export function directoryHandler(deps: EdgeDeps) {
 
     try {
       if (change.packageName !== undefined) {
-        const outcome = await deps.executor.applyImmediate({
+        const outcome = await deps.core.applyImmediateChange({
           reseller,
-          customer,
+          target: { customer },
           request: { kind: 'change', packageName: directory.packages[change.packageName], ips: [], ipGroups: [] },
           actor: 'directory',
           action: 'change_package',
@@ -66,14 +66,7 @@ export function directoryHandler(deps: EdgeDeps) {
         if (outcome.kind === 'rejected') return unprocessable(res, outcome.errors);
       } else {
         // Tags and params only: confirm the account exists upstream, change no offerings.
-        await deps.executor.readCurrent(deps.executor.v3(reseller), customer.accountId, deadline);
-        await deps.store.updateCustomer(customer.id, extraUpdate, {
-          actor: 'directory',
-          action: 'change_package',
-          customerId: customer.id,
-          outcome: 'updated',
-          detail: Object.keys(extraUpdate).join(', ') || 'no change',
-        });
+        await deps.core.updateDirectoryDetails({ reseller, customer, update: extraUpdate, deadline });
       }
     } catch (error) {
       if (!isV3Error(error)) throw error;

@@ -1,0 +1,121 @@
+// Use case: apply one due scheduled change the scheduler has claimed (DESIGN.md §7).
+// Under the customer's lock: re-read the change (still ours, under our fence?), check the
+// lease, re-resolve the customer and its IPs, then read → plan → write against v3's
+// offerings of the moment, and end the attempt with exactly one fenced finish. The PUT is a
+// full replacement, so a change re-applied after a crash lands on the same offerings.
+import { customerUpdateFor, validateRequest, type ChangeRequest } from '../rules/account.js';
+import type { AuditInput, CustomerUpdate, FinishOutcome, PendingChange } from '../store/store.js';
+import { isV3Error } from '../v3/errors.js';
+import { readPlanWrite, type PlannedWrite } from './account-steps.js';
+import type { CoreDeps, PlannedV3Call } from './deps.js';
+
+export type DueChangeResult = 'applied' | 'retried' | 'failed' | 'skipped';
+
+export interface DueChangeInput {
+  /** The change as the claim returned it (its fence is the claim's). */
+  claimed: PendingChange;
+  /** The pass's clock: the instant leases and retry times are measured in. */
+  clock: () => Date;
+  /** Longest an attempt may take (all its v3 calls and retries), in real ms. */
+  budgetMs: number;
+  /** The wait before the next attempt after a transient failure (the scheduler's backoff). */
+  retryDelayMs: (attempts: number, retryAfterMs: number) => number;
+  /** Attempts an unexpected (non-v3) error is retried before the change is `failed`. */
+  maxUnexpectedAttempts: number;
+  /** Reads and plans only: no v3 write, no finish; the claim is left to expire. */
+  dryRun?: boolean | undefined;
+}
+
+export interface DueChangeOutcome {
+  result: DueChangeResult;
+  v3Calls: PlannedV3Call[];
+}
+
+const RESULT_OF: Record<FinishOutcome['status'], DueChangeResult> = { applied: 'applied', failed: 'failed', pending: 'retried' };
+
+type AuditFields = Omit<AuditInput, 'actor' | 'action' | 'customerId' | 'changeId'>;
+
+export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Promise<DueChangeOutcome> {
+  const { store } = deps;
+  const { claimed, clock } = input;
+  const none: PlannedV3Call[] = [];
+  const done = (result: DueChangeResult, v3Calls = none): DueChangeOutcome => ({ result, v3Calls });
+
+  return store.withCustomerLock(claimed.customerId, async () => {
+    const change = await store.getChange(claimed.id);
+    // Taken over by another claim, superseded by an immediate task, or no longer ours to run.
+    if (!change || change.status !== 'applying' || change.fence !== claimed.fence) return done('skipped');
+
+    const record = (audit: AuditFields): AuditInput => ({
+      actor: 'scheduler',
+      action: `apply_${change.type}`,
+      customerId: change.customerId,
+      changeId: change.id,
+      ...audit,
+    });
+    // The lease ran out while this attempt waited for the lock: another claim may already
+    // be on its way, so send nothing. The next claim counts this attempt as lost.
+    if (!change.leaseExpiresAt || Date.parse(change.leaseExpiresAt) <= clock().getTime()) {
+      if (!input.dryRun)
+        await store.appendAudit(record({ outcome: 'lease_lost', detail: 'lease expired before the attempt started; nothing sent' }));
+      return done('skipped');
+    }
+
+    const finish = async (outcome: FinishOutcome, audit: AuditFields, update?: CustomerUpdate): Promise<DueChangeResult> => {
+      if (input.dryRun) return RESULT_OF[outcome.status];
+      const finished = await store.finishChange(change.id, change.fence, outcome, update, record(audit));
+      if (!finished) {
+        // Another claim took the lease over mid-attempt: its finish decides, but what this
+        // attempt did upstream (a PUT may have landed) still goes into the audit log.
+        const detail = [`finish (${outcome.status}) refused: lease taken over`, audit.detail].filter(Boolean).join('; ');
+        await store.appendAudit(record({ ...audit, outcome: 'lease_lost', detail }));
+        return 'skipped';
+      }
+      return RESULT_OF[outcome.status];
+    };
+    const fail = async (reason: string) => done(await finish({ status: 'failed', reason }, { outcome: 'failed', detail: reason }));
+
+    const customer = await store.findCustomer({ id: change.customerId });
+    const reseller = customer && deps.mappings.resellerByUser.get(customer.reseller);
+    if (!customer || !customer.active || !reseller) return fail('customer is no longer in the mappings');
+    if (customer.accountId !== change.accountId)
+      return fail(`account id changed from ${change.accountId} to ${customer.accountId} since the change was scheduled`);
+
+    const request: ChangeRequest = { kind: change.type, packageName: change.targetPackage, ips: change.ips, ipGroups: change.ipGroups };
+    const holders = await store.ipHolders(customer.reseller, change.ips, customer.id);
+    const invalid = validateRequest(request, reseller, deps.mappings, new Set(holders.keys()));
+    if (invalid.length) return fail(invalid.join('; '));
+
+    const finishFailedAttempt = async (error: unknown): Promise<DueChangeResult> => {
+      if (isV3Error(error) && !error.transient) return (await fail(`v3 refused: ${error.message}`)).result;
+      const message = error instanceof Error ? error.message : String(error);
+      // A programming error would be retried for ever if it were treated as transient: bounded.
+      if (!isV3Error(error)) {
+        deps.logger.error({ err: error, changeId: change.id, attempts: change.attempts + 1 }, 'scheduled change hit an unexpected error');
+        if (change.attempts + 1 >= input.maxUnexpectedAttempts)
+          return (await fail(`unexpected error in ${change.attempts + 1} attempts: ${message}`)).result;
+      }
+      // Transient (429, 5xx, timeouts, network), or unexpected with attempts left: try again later.
+      const retryAfter = isV3Error(error) ? (error.details.retryAfterMs ?? 0) : 0;
+      const retryAt = new Date(clock().getTime() + input.retryDelayMs(change.attempts, retryAfter));
+      deps.logger.warn({ changeId: change.id, attempts: change.attempts + 1, error: message }, 'scheduled change will be retried');
+      return finish({ status: 'pending', error: message, retryAt: retryAt.toISOString() }, { outcome: 'retry', detail: message });
+    };
+
+    let written: PlannedWrite;
+    try {
+      written = await readPlanWrite(deps, reseller, customer.accountId, request, { deadline: Date.now() + input.budgetMs, dryRun: input.dryRun });
+    } catch (error) {
+      return done(await finishFailedAttempt(error));
+    }
+    // Outside the try: a store failure here is not the attempt's, and is left to the lease.
+    const { plan, before, after } = written;
+    if (plan.kind === 'rejected') return fail(plan.errors.join('; '));
+    const result = await finish(
+      { status: 'applied' },
+      { outcome: plan.kind === 'put' ? 'applied' : 'noop', offeringsBefore: before, offeringsAfter: after, detail: plan.to.name },
+      customerUpdateFor(request),
+    );
+    return done(result, written.v3Calls);
+  });
+}

@@ -1,0 +1,31 @@
+// Use case: the directory endpoint's tags and subscription params without a package
+// change. v3 has no place for either: the bridge keeps them. The account must still exist
+// upstream (GET state); no offerings are written.
+import type { ResellerMapping } from '../config/mappings.js';
+import type { CustomerUpdate } from '../store/store.js';
+import type { Customer } from './customers.js';
+import type { CoreDeps, PlannedV3Call, UseCaseOptions } from './deps.js';
+
+export interface DirectoryDetailsInput extends UseCaseOptions {
+  reseller: ResellerMapping;
+  customer: Customer;
+  update: Pick<CustomerUpdate, 'tags' | 'subscriptionParams'>;
+}
+
+export async function updateDirectoryDetails(
+  deps: CoreDeps,
+  input: DirectoryDetailsInput,
+): Promise<{ kind: 'updated'; v3Calls: PlannedV3Call[]; dryRun: boolean }> {
+  const { customer, update } = input;
+  await deps.v3For(input.reseller).getState(customer.accountId, { deadline: input.deadline });
+  const dryRun = input.dryRun === true;
+  if (!dryRun)
+    await deps.store.updateCustomer(customer.id, update, {
+      actor: 'directory',
+      action: 'change_package',
+      customerId: customer.id,
+      outcome: 'updated',
+      detail: Object.keys(update).join(', ') || 'no change',
+    });
+  return { kind: 'updated', v3Calls: [], dryRun };
+}
