@@ -24,6 +24,7 @@ export type { DirectoryDetailsInput } from './update-directory-details.js';
 export { ChangeInFlightError } from '../store/store.js';
 export type { ChangeType, PendingChange, PendingListing } from '../store/store.js';
 export { isV3Error, type V3Error } from '../v3/errors.js';
+export { unknownUserProblem } from './customers.js';
 export type { ChangeKind, ChangeRequest } from '../rules/account.js';
 
 export type Core = ReturnType<typeof createCore>;
