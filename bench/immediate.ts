@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { closedLoop, openLoop } from './load.js';
 import { CustomerRotation, directV3Arm, legacyImmediateArm, type Arm } from './arms.js';
 import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess } from './processes.js';
-import { count, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
-import { npmStartNodeFlags } from './start-flags.js';
+import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
+import { benchNodeFlags, describeNodeFlags } from './start-flags.js';
 import { Samples } from './stats.js';
 import { summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { CpuMeter, profiled } from './usage.js';
@@ -55,7 +55,7 @@ interface MeasuredArm extends Arm {
 }
 
 export async function benchImmediate(params: ImmediateParams): Promise<void> {
-  const flags = npmStartNodeFlags();
+  const flags = benchNodeFlags();
   section('1. Legacy immediate_upgrade/immediate_downgrade: bridge vs floor vs the v3 calls sent directly');
   say(
     `${count(params.customers)} customers alternating Basic/Silver, each request flips one. Every arm makes the same three v3 calls ` +
@@ -67,8 +67,8 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     `Open loop: ${params.rate} req/s per arm, ${params.warmupMs / 1000} s warm-up per arm, then ${params.durationMs / 1000} s measured per arm ` +
       `in ${params.rounds} alternating slices. Closed loop: ${params.probeConcurrency} concurrent for ${params.probeMs / 1000} s per arm. ` +
       'Latency counts from the scheduled start of each request. CPU/task: the serving process\'s own process.cpuUsage() over the measured ' +
-      'slices divided by the tasks it answered in them (µs). Node flags of the bridge and the floor (from `npm start`): ' +
-      `${flags.length ? flags.join(' ') : '(none)'}.`,
+      'slices divided by the tasks it answered in them (µs). Node flags of the bridge and the floor: ' +
+      `${describeNodeFlags()}.`,
   );
 
   const world = createWorld('immediate', params.customers);
@@ -146,7 +146,7 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       [`added p50 over direct, open loop at ${params.rate} req/s`, signedMs(addedP50), `<= ${TARGETS.addedP50Ms} ms`, verdict(addedP50 <= TARGETS.addedP50Ms)],
       [`added p99 over direct, open loop at ${params.rate} req/s`, signedMs(addedP99), `<= ${TARGETS.addedP99Ms} ms`, verdict(addedP99 <= TARGETS.addedP99Ms)],
       ['bridge peak RSS / floor\'s', ratio(rssRatio), `<= ${TARGETS.peakRssOverFloor}`, verdict(rssRatio <= TARGETS.peakRssOverFloor)],
-      ['bridge peak RSS, whole benchmark (npm start settings)', mib(peakOf(b)), `<= ${mib(TARGETS.peakRssBytes)}`, verdict(peakOf(b) <= TARGETS.peakRssBytes)],
+      [`bridge peak RSS, whole benchmark (flags: ${flags.length ? flags.join(' ') : 'none'})`, mib(peakOf(b)), `<= ${mib(TARGETS.peakRssBytes)}`, verdict(peakOf(b) <= TARGETS.peakRssBytes)],
       ['bridge idle RSS', mib(b.idleRss!), `<= ${mib(TARGETS.idleRssBytes)}`, verdict(b.idleRss! <= TARGETS.idleRssBytes)],
     ];
     if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor);
@@ -232,4 +232,3 @@ async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridg
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
-const micros = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(0)} µs`);

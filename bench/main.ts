@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { benchImmediate, type ImmediateParams } from './immediate.js';
 import { benchPendingList, type PendingListParams } from './pending-list.js';
 import { say } from './report.js';
+import { overrideNodeFlags } from './start-flags.js';
 import { benchSchedulerDrain, type SchedulerParams } from './scheduler-drain.js';
 
 /** The PostgreSQL server of the scheduler's second run (`BENCH_DATABASE_URL`; trust auth on the development machine). */
@@ -41,12 +42,13 @@ const program = new Command('bench')
   .option('--quick', 'short durations and small worlds: a smoke run')
   .addOption(new Option('--only <benchmarks...>', 'run only these').choices(BENCHMARKS))
   .option('--profile <dir>', 'benchmark 1: also write CPU profiles of the bridge and the floor under the closed loop, and summarise them')
+  .option('--node-flags <flags>', "Node flags for the bridge, the floor and the scheduler child instead of `npm start`'s (to try memory settings)")
   .option('--rate <n>', 'open-loop rate of benchmark 1, requests/s', (v) => positiveInt(v, '--rate'))
   .option('--scheduler-batch-size <n>', 'scheduler batch size for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-batch-size'))
   .option('--scheduler-concurrency <n>', 'scheduler concurrency for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-concurrency'))
   .parse();
 
-const flags = program.opts<{ quick?: boolean; only?: Benchmark[]; profile?: string; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
+const flags = program.opts<{ quick?: boolean; only?: Benchmark[]; profile?: string; nodeFlags?: string; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
 const base = flags.quick ? QUICK_PLAN : DEFAULT_PLAN;
 const plan: Plan = {
   immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile },
@@ -60,6 +62,7 @@ const plan: Plan = {
   },
 };
 const selected = new Set<Benchmark>(flags.only ?? BENCHMARKS);
+if (flags.nodeFlags !== undefined) overrideNodeFlags(flags.nodeFlags.split(/\s+/).filter(Boolean));
 
 const started = Date.now();
 say(`# reseller-bridge benchmarks${flags.quick ? ' (quick smoke run: numbers not representative)' : ''}`);

@@ -11,6 +11,7 @@ export const signedMs = (value: number) => `${value >= 0 ? '+' : ''}${ms(value)}
 export const perSecond = (value: number) => `${value.toFixed(0)}/s`;
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+export const micros = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : '-');
 export const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-');
 export const count = (value: number) => value.toLocaleString('en-US');
 export const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');

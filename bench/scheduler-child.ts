@@ -23,10 +23,12 @@ const bridge = await startBridge(loadConfig(process.env), {
 try {
   const rssBeforePass = procStatusField(process.pid, 'VmRSS');
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const pass = await bridge.scheduler.runPass(new Date());
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   const appliedInStore = (await bridge.store.listChanges({ statuses: ['applied'] })).length;
-  const result: SchedulerChildResult = { seconds, pass, appliedInStore, rssBeforePass, peakRss: procStatusField(process.pid, 'VmHWM') };
+  const result: SchedulerChildResult = { seconds, cpuMicros: cpu.user + cpu.system, pass, appliedInStore, rssBeforePass, peakRss: procStatusField(process.pid, 'VmHWM') };
   // After the buffered log lines, never in the middle of one.
   destination.flushSync();
   writeSync(1, `${RESULT_PREFIX}${JSON.stringify(result)}\n`);

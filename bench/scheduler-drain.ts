@@ -7,10 +7,11 @@ import { request } from 'undici';
 import type { SchedulerOptions } from '../src/scheduler/due-change-runner.js';
 import { compiled } from './paths.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
-import { count, mib, perSecond, say, section, table, verdict } from './report.js';
+import { count, micros, mib, perSecond, say, section, table, verdict } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
-import { npmStartNodeFlags } from './start-flags.js';
+import { benchNodeFlags } from './start-flags.js';
+import { usageOf } from './usage.js';
 import { createWorld, LOWER, MAIN_RESELLER, SECOND_RESELLER_V3_KEY, UPPER, type World } from './world.js';
 
 export interface SchedulerParams {
@@ -34,7 +35,8 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
       `effective yesterday. One runPass in a child process (the bridge without its listener, Node flags of \`npm start\`; RSS is that process's); ` +
       `scheduler options: ${optionsText}; v3 rate limit per key ${count(UNTHROTTLED_RATE)}/s (SENDGRID_RATE_LIMIT). Each change: GET state + ` +
       'GET offerings + PUT offerings, and its store writes committed (PostgreSQL with its default synchronous_commit). ' +
-      `The target (>= ${count(TARGET_PER_SECOND)}/s) is SQLite's; PostgreSQL is reported beside it.`,
+      `The target (>= ${count(TARGET_PER_SECOND)}/s) is SQLite's; PostgreSQL is reported beside it. CPU/change: each process's own CPU time ` +
+      'over the pass per change applied (on a shared machine the rate follows the CPU the processes get; the CPU per change does not).',
   );
   const rows: string[][] = [];
   for (const kind of ['SQLite', 'PostgreSQL'] as const) {
@@ -46,8 +48,8 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
   }
   say(
     table(
-      ['store', 'changes', 'pass time', 'throughput', 'claimed', 'applied', 'retried', 'failed', 'applied in store', 'on target upstream', 'RSS before pass', 'peak RSS', `>= ${TARGET_PER_SECOND}/s`],
-      rows.map((row) => [...row, ...Array<string>(13 - row.length).fill('')]),
+      ['store', 'changes', 'pass time', 'throughput', 'CPU/change', 'simulator CPU/change', 'claimed', 'applied', 'retried', 'failed', 'applied in store', 'on target upstream', 'RSS before pass', 'peak RSS', `>= ${TARGET_PER_SECOND}/s`],
+      rows.map((row) => [...row, ...Array<string>(15 - row.length).fill('')]),
     ),
   );
 }
@@ -59,7 +61,9 @@ async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<stri
   try {
     const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
     await seedPendingChanges(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
+    const simulatorBefore = await usageOf(simulator.process);
     const result = await runScheduler(world, simulator.url, params, postgres?.url);
+    const simulatorMicros = (await usageOf(simulator.process)).cpuMicros - simulatorBefore.cpuMicros;
     const onTarget = await accountsOnTarget(simulator.url, world.customers);
     const rate = result.pass.applied / result.seconds;
     if (result.appliedInStore !== params.changes || onTarget !== params.changes)
@@ -69,6 +73,8 @@ async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<stri
       count(params.changes),
       `${result.seconds.toFixed(2)} s`,
       perSecond(rate),
+      micros(result.cpuMicros / result.pass.applied),
+      micros(simulatorMicros / result.pass.applied),
       count(result.pass.claimed),
       count(result.pass.applied),
       count(result.pass.retried),
@@ -101,7 +107,7 @@ async function runScheduler(world: World, simulatorUrl: string, params: Schedule
       BRIDGE_SCHEDULER: 'off',
     },
     [JSON.stringify(params.options)],
-    npmStartNodeFlags(),
+    benchNodeFlags(),
   );
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) throw new Error(`the scheduler child printed no result:\n${stdout.slice(-2000)}`);

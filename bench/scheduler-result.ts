@@ -5,6 +5,8 @@ export const RESULT_PREFIX = 'scheduler-bench-result ';
 
 export interface SchedulerChildResult {
   seconds: number;
+  /** CPU time (user + system) of the child during the pass, µs. */
+  cpuMicros: number;
   pass: { claimed: number; applied: number; retried: number; failed: number; skipped: number };
   /** Changes the store holds as `applied` after the pass. */
   appliedInStore: number;

@@ -4,7 +4,7 @@
 // `profile-stop` with a V8 CPU profile of just that window (the profiler `--cpu-prof` uses).
 // Without an IPC channel it does nothing; the channel never keeps the process alive.
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import type { Session } from 'node:inspector/promises';
 import type { ProbeAnswer, ProbeRequest } from './usage.js';
 
 if (process.send && process.channel) {
@@ -18,7 +18,8 @@ if (process.send && process.channel) {
         return { type: 'usage', cpuMicros: cpu.user + cpu.system, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, rss: memory.rss };
       }
       case 'profile-start':
-        session = new Session();
+        // Loaded only when asked: the probe must not add to the memory it helps measure.
+        session = new (await import('node:inspector/promises')).Session();
         session.connect();
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: request.intervalMicros });
