@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { GroupCommit, type QueuedWrite } from './group-commit.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
@@ -28,6 +29,7 @@ function sqliteValue(value: Param): SQLInputValue {
 /** One connection, its prepared statements, and how it runs a script's steps. */
 class SqliteConnection {
   private readonly prepared = new Map<Statement, StatementSync>();
+  private readonly controls = new Map<string, StatementSync>();
 
   constructor(readonly db: DatabaseSync) {}
 
@@ -37,18 +39,70 @@ class SqliteConnection {
 
   /** One write transaction: synchronous from BEGIN to COMMIT, rolled back whole on any error. */
   transaction<T>(script: Script<T>): T {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.control('BEGIN IMMEDIATE');
     try {
       const result = this.run(script);
-      this.db.exec('COMMIT');
+      this.control('COMMIT');
       return result;
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      if (this.db.isTransaction) this.control('ROLLBACK');
       throw error;
     }
   }
 
+  /**
+   * Several write scripts in one transaction (group commit), each inside a savepoint: a script
+   * that throws is rolled back alone and rejected, the others commit. Settles every entry only
+   * after the COMMIT; if BEGIN or COMMIT fails, nothing is committed and every entry is rejected.
+   */
+  transactionBatch(batch: QueuedWrite<Script<unknown>>[]): void {
+    if (batch.length === 1) {
+      const [only] = batch as [QueuedWrite<Script<unknown>>];
+      let result: unknown;
+      try {
+        result = this.transaction(only.work);
+      } catch (error) {
+        return only.reject(error);
+      }
+      return only.resolve(result);
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    this.control('BEGIN IMMEDIATE');
+    try {
+      for (const entry of batch) {
+        this.control('SAVEPOINT script');
+        try {
+          outcomes.push({ ok: true, value: this.run(entry.work) });
+        } catch (error) {
+          this.control('ROLLBACK TO script');
+          outcomes.push({ ok: false, error });
+        }
+        this.control('RELEASE script');
+      }
+      this.control('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.control('ROLLBACK');
+      throw error;
+    }
+    batch.forEach((entry, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) entry.resolve(outcome.value);
+      else entry.reject(outcome.error);
+    });
+  }
+
+  /** Transaction control through statements prepared once (exec would parse the text every time). */
+  private control(sql: 'BEGIN IMMEDIATE' | 'COMMIT' | 'ROLLBACK' | 'SAVEPOINT script' | 'ROLLBACK TO script' | 'RELEASE script'): void {
+    let statement = this.controls.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.controls.set(sql, statement);
+    }
+    statement.run();
+  }
+
   close(): void {
+    this.controls.clear();
     this.prepared.clear();
     if (this.db.isOpen) this.db.close();
   }
@@ -83,11 +137,15 @@ class SqliteDriver implements Driver {
   readonly kind = 'sqlite' as const;
   readonly importLockKey = 0;
   private readonly locks = new KeyedMutex<number>();
+  private readonly commits: GroupCommit<Script<unknown>>;
 
-  constructor(private readonly connection: SqliteConnection) {}
+  constructor(private readonly connection: SqliteConnection) {
+    this.commits = new GroupCommit((batch) => connection.transactionBatch(batch));
+  }
 
-  async write<T>(script: Script<T>): Promise<T> {
-    return this.connection.transaction(script);
+  /** Committed with the other writes of this round of the event loop (group-commit.ts). */
+  write<T>(script: Script<T>): Promise<T> {
+    return this.commits.submit<T>(script);
   }
 
   async read<T>(script: Script<T>): Promise<T> {
@@ -100,6 +158,7 @@ class SqliteDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    await this.commits.drain();
     this.connection.close();
   }
 }
