@@ -6,7 +6,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminListener, type AdminListener } from '../../src/admin/listener.js';
-import type { BrownoutView } from '../../src/admin/usage/page.js';
+import type { BrownoutCalendar } from '../../src/admin/usage/page.js';
 import { usageRoutes } from '../../src/admin/usage/routes.js';
 import { LISTED_STATUSES } from '../../src/store/store.js';
 import { silentLogger } from '../../src/log.js';
@@ -24,10 +24,14 @@ let admin: AdminListener;
 let guarded: AdminListener;
 let browser: Browser;
 const ledger = new MemoryLedger();
-const brownouts: BrownoutView[] = [
-  { id: 'b1', start: '2031-03-21T09:00:00.000Z', end: '2031-03-21T21:00:00.000Z', surfaces: ['apiv2'], tasks: [], resellers: [], mode: 'refuse', status: 503 },
-  { id: 'b2', start: '2031-03-10T09:00:00.000Z', end: '2031-03-10T10:00:00.000Z', surfaces: ['directory'], tasks: ['change_package'], resellers: ['demo-directory'], mode: 'dry_run', status: 503 },
-];
+const WINDOW = { tasks: [], resellers: [], goneAfterSunset: false, note: null, refused: 0, wouldRefuse: 0 };
+const brownouts: BrownoutCalendar = {
+  enabled: true,
+  windows: [
+    { ...WINDOW, id: 1, start: '2031-03-21T09:00:00.000Z', end: '2031-03-21T21:00:00.000Z', surfaces: ['apiv2'], dryRun: false },
+    { ...WINDOW, id: 2, start: '2031-03-10T09:00:00.000Z', end: '2031-03-10T10:00:00.000Z', surfaces: ['directory'], tasks: ['change_package'], resellers: ['demo-directory'], dryRun: true, wouldRefuse: 3 },
+  ],
+};
 
 async function legacy(body: string): Promise<void> {
   const answer = await fetch(`${bridge.url}/apiv2/reseller.account.json`, {
@@ -115,9 +119,9 @@ describe('the operator page in headless Chromium', () => {
     ]);
     expect(changes[0]![8]).toMatch(/not activated/);
     const calendar = await cellsOf(page, '#brownouts-table tbody tr');
-    expect(calendar.map((b) => [b[0], b[5], b[6]])).toEqual([
-      ['2031-03-10 09:00', 'dry run (counted, not refused)', 'past'],
-      ['2031-03-21 09:00', 'refused with 503', 'upcoming'],
+    expect(calendar.map((b) => [b[0], b[5], b[6], b[8]])).toEqual([
+      ['2031-03-10 09:00', 'dry run (counted, not refused)', 'past', '3'],
+      ['2031-03-21 09:00', 'refused with 503', 'upcoming', '0'],
     ]);
     await page.context().close();
   });

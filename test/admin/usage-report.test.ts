@@ -94,7 +94,7 @@ describe('the exports', () => {
     const app = createAdminApp({
       token: undefined,
       logger: silentLogger,
-      routes: usageRoutes({ ledger, scheduledChanges: async () => [], brownouts: async () => [], now: () => NOW, options: OPTIONS }),
+      routes: usageRoutes({ ledger, scheduledChanges: async () => [], brownouts: async () => ({ enabled: true, windows: [] }), now: () => NOW, options: OPTIONS }),
     });
     const page = await request(app).get('/');
     expect(page.status).toBe(200);
