@@ -1,6 +1,6 @@
 // A LedgerReader kept in memory, written call by call like the store's ledger is: the operator
 // page's tests feed it scripted calls and read the page back.
-import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/admin/usage/ledger.js';
+import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/store/ledger.js';
 
 export interface RecordedCall extends Partial<LedgerKey> {
   reseller: string;

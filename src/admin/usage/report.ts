@@ -2,7 +2,7 @@
 // each of the last days, when each was last seen, and whether it is ready for the sunset (no call
 // for `quietDays`). A pure function of the ledger's records and the clock; the operator page and
 // `bridge usage` print the same report.
-import type { LedgerDay, LedgerEntry } from './ledger.js';
+import type { LedgerDay, LedgerEntry } from '../../store/ledger.js';
 
 export interface UsageOptions {
   /** Days of daily counts shown, ending today (UTC). */

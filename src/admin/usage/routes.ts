@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Router, type Response } from 'express';
-import type { LedgerReader } from './ledger.js';
+import type { LedgerReader } from '../../store/ledger.js';
 import type { PendingChange } from '../../store/store.js';
 import { OPERATOR_PAGE_SCRIPT } from './browser-script.js';
 import { ledgerCsv, ledgerJson } from './export.js';
