@@ -15,6 +15,8 @@ import {
   type LegacyDocument,
   type LegacyFormat,
 } from '../legacy/index.js';
+import { wantsDryRun } from '../dry-run.js';
+import { explainApiv2Task } from '../explain/explain.js';
 import { accountTasks } from './account-tasks.js';
 import type { Task } from './answer.js';
 import { pendingTasks } from './pending-tasks.js';
@@ -64,11 +66,15 @@ export function apiv2Handler(deps: EdgeDeps) {
     if (params.malformed.length)
       return send(reseller.errors_with_http_200 ? 200 : 400, errors(params.malformed.map((name) => `${name} must be a single value`)));
 
+    const module = match[1] as 'account' | 'pending';
     const answer = await task({
       params,
       reseller,
       core: deps.core,
       deadline: Date.now() + REQUEST_BUDGET_MS,
+      dryRun: wantsDryRun(req)
+        ? { explanation: explainApiv2Task({ module, task: name, format, params, reseller, mappings: deps.config.mappings }) }
+        : undefined,
     });
     if (answer.cause) deps.logger.warn({ err: answer.cause, reseller: reseller.api_user, call }, 'legacy task failed');
     send(answer.status >= 400 && reseller.errors_with_http_200 ? 200 : answer.status, answer.doc);

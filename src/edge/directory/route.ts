@@ -3,10 +3,12 @@
 import type { Request, Response } from 'express';
 import type { DirectoryMapping } from '../../config/mappings.js';
 import { digestsEqual, hashToken } from '../../core/credentials.js';
-import { isV3Error } from '../../core/index.js';
+import { isV3Error, type PlannedV3Call } from '../../core/index.js';
+import { dryRunPlan, wantsDryRun } from '../dry-run.js';
+import { explainDirectoryChange } from '../explain/explain.js';
 import type { EdgeDeps } from '../app.js';
 import { announceDeprecation } from '../deprecation-headers.js';
-import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
+import { dryRunBody, LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields, type DryRunOutcome } from '../legacy/index.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 
 const REQUEST_BUDGET_MS = 20_000;
@@ -51,6 +53,8 @@ export function directoryHandler(deps: EdgeDeps) {
       ...(change.subscriptionParams ? { subscriptionParams: change.subscriptionParams } : {}),
     };
     const deadline = Date.now() + REQUEST_BUDGET_MS;
+    const dryRun = wantsDryRun(req);
+    let plan: { outcome: DryRunOutcome; v3Writes: PlannedV3Call[] } = { outcome: 'update', v3Writes: [] };
 
     try {
       if (change.packageName !== undefined) {
@@ -62,11 +66,13 @@ export function directoryHandler(deps: EdgeDeps) {
           action: 'change_package',
           deadline,
           extraUpdate,
+          dryRun,
         });
         if (outcome.kind === 'rejected') return unprocessable(res, outcome.errors);
+        plan = { outcome: outcome.kind === 'applied' ? 'change' : 'no_change', v3Writes: outcome.v3Calls };
       } else {
         // Tags and params only: confirm the account exists upstream, change no offerings.
-        await deps.core.updateDirectoryDetails({ reseller, customer, update: extraUpdate, deadline });
+        await deps.core.updateDirectoryDetails({ reseller, customer, update: extraUpdate, deadline, dryRun });
       }
     } catch (error) {
       if (!isV3Error(error)) throw error;
@@ -75,7 +81,9 @@ export function directoryHandler(deps: EdgeDeps) {
         message: `SendGrid v3 ${error.details.operation} failed (${error.status ?? error.kind}); nothing was changed, the request is safe to retry`,
       });
     }
-    res.status(200).json({ business_id: businessUid });
+    if (!dryRun) return void res.status(200).json({ business_id: businessUid });
+    const explanation = explainDirectoryChange({ directory, customer: { name: businessUid, accountId: customer.accountId }, change, mappings });
+    res.status(200).json(dryRunBody(dryRunPlan(explanation, plan.outcome, plan.v3Writes), { business_id: businessUid }));
   };
 }
 
