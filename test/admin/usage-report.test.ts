@@ -14,7 +14,7 @@ const OPTIONS = { windowDays: 7, quietDays: 3 };
 async function report(record: (ledger: MemoryLedger) => void) {
   const ledger = new MemoryLedger();
   record(ledger);
-  return usageReport(await ledger.ledgerEntries(), await ledger.ledgerDays({ since: '2031-03-14' }), NOW, OPTIONS);
+  return usageReport(await ledger.ledgerEntries(), await ledger.ledgerTaskDays({ since: '2031-03-14' }), NOW, OPTIONS);
 }
 
 describe('usageReport: the ledger per reseller and task', () => {
