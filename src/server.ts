@@ -17,6 +17,7 @@ import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
 import type { Logger } from './log.js';
+import { BridgeMetrics } from './metrics/metrics.js';
 import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
 import { openStore } from './store/open.js';
@@ -40,6 +41,7 @@ export interface Bridge {
   server: Server | undefined;
   /** The admin listener (ADMIN_HOST:ADMIN_PORT), when the bridge listens. */
   admin: AdminListener | undefined;
+  metrics: BridgeMetrics;
   store: Store;
   simulator: Simulator | undefined;
   /** Applies due scheduled changes (in the background when BRIDGE_SCHEDULER is on). */
@@ -68,12 +70,13 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const store = await openStore({ sqlitePath: config.env.BRIDGE_DB, databaseUrl: config.env.DATABASE_URL });
   const closers: Closers = [() => store.close()];
   const drainers: Drainers = [];
+  const metrics = new BridgeMetrics({ store, now, logger });
   try {
     const simulator = await startDemoSimulator(config, freshDatabase, logger, closers);
-    const { v3For, ratePerSecond, baseUrl } = connectUpstream(config, simulator, options.upstream, closers);
+    const { v3For, ratePerSecond, baseUrl } = connectUpstream(config, simulator, withMetrics(options.upstream, metrics), closers);
     await importCustomers(config, store, v3For, logger);
     const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
-    const scheduler = createScheduler(config, { core, logger, now, ratePerSecond }, options.scheduler);
+    const scheduler = createScheduler(config, { core, logger, now, ratePerSecond, metrics }, options.scheduler);
     const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
     const app = createApp({
       config,
@@ -91,7 +94,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
       logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
-      admin = await listenAdmin(config, { config, store, now }, logger, closers);
+      admin = await listenAdmin(config, { config, store, now, metrics }, logger, closers);
       if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
     }
     drainers.push(() => scheduler.stop());
@@ -103,7 +106,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       server?.closeAllConnections();
       admin?.server.closeAllConnections();
     };
-    return { config, url, server, admin, store, simulator, scheduler, core, ledger, brownouts, v3For, close, abort };
+    return { config, url, server, admin, metrics, store, simulator, scheduler, core, ledger, brownouts, v3For, close, abort };
   } catch (error) {
     await closeAll([...drainers, ...closers]);
     throw error;
@@ -218,11 +221,11 @@ async function startCallerLedger(
 
 function createScheduler(
   { env }: BridgeConfig,
-  parts: { core: Core; logger: Logger; now: () => Date; ratePerSecond: number },
+  parts: { core: Core; logger: Logger; now: () => Date; ratePerSecond: number; metrics: BridgeMetrics },
   overrides: Partial<SchedulerOptions> | undefined,
 ): DueChangeRunner {
   return new DueChangeRunner(
-    { core: parts.core, logger: parts.logger.child({ component: 'scheduler' }) },
+    { core: parts.core, logger: parts.logger.child({ component: 'scheduler' }), onAttempt: (result) => parts.metrics.observeSchedulerAttempt(result) },
     {
       ...defaultSchedulerOptions(`${hostname()}:${process.pid}`),
       intervalMs: env.BRIDGE_SCHEDULER_INTERVAL_MS,
@@ -233,6 +236,17 @@ function createScheduler(
       ...overrides,
     },
   );
+}
+
+/** Every v3 attempt timed into the metrics, beside any observer the caller gave. */
+function withMetrics(overrides: Partial<V3UpstreamOptions> | undefined, metrics: BridgeMetrics): Partial<V3UpstreamOptions> {
+  return {
+    ...overrides,
+    onAttempt: (report) => {
+      metrics.observeV3Attempt(report);
+      overrides?.onAttempt?.(report);
+    },
+  };
 }
 
 async function listenMain(app: RequestListener, port: number, host: string): Promise<{ server: Server; url: string }> {

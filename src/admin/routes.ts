@@ -2,7 +2,9 @@
 // them. Add a concern here: its router, and what it needs in AdminDeps (filled by src/server.ts).
 import { Router } from 'express';
 import type { BridgeConfig } from '../config/config.js';
+import type { BridgeMetrics } from '../metrics/metrics.js';
 import { LISTED_STATUSES, type Store } from '../store/store.js';
+import { metricsRouter } from './metrics-route.js';
 import { brownoutCalendar } from './usage/calendar.js';
 import { usageRoutes } from './usage/routes.js';
 
@@ -11,10 +13,12 @@ export interface AdminDeps {
   store: Store;
   /** The bridge's clock (the page's days and sunset readiness). */
   now: () => Date;
+  metrics: BridgeMetrics;
 }
 
 export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
+  router.use(metricsRouter(deps.metrics));
   const { store } = deps;
   router.use(
     usageRoutes({

@@ -70,7 +70,12 @@ export class DueChangeRunner {
   private stopping = false;
 
   constructor(
-    private readonly deps: { core: Core; logger: Logger },
+    private readonly deps: {
+      core: Core;
+      logger: Logger;
+      /** Hears the result of every attempt (metrics); must not throw. */
+      onAttempt?: (result: DueChangeResult) => void;
+    },
     private readonly options: SchedulerOptions,
   ) {}
 
@@ -108,7 +113,9 @@ export class DueChangeRunner {
       if (batch.length === 0) break;
       result.claimed += batch.length;
       await this.forEachConcurrently(batch, async (change) => {
-        result[await this.attempt(change, clock)]++;
+        const outcome = await this.attempt(change, clock);
+        result[outcome]++;
+        this.deps.onAttempt?.(outcome);
       });
     }
     return result;

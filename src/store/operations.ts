@@ -21,12 +21,22 @@ import {
   type NewPendingChange,
   type PendingChange,
   type ScheduleResult,
+  type Workload,
 } from './store.js';
 import type { Row } from './script.js';
 
 export type ChangeAudit = Omit<AuditInput, 'changeId' | 'customerId'>;
 
 export const CHANGE_STATUSES: readonly ChangeStatus[] = ['pending', 'applying', 'applied', 'cancelled', 'superseded', 'failed'];
+
+// --- health and metrics ------------------------------------------------------------------------
+
+export function* workload(now: string): Script<Workload> {
+  const listed: Workload['listed'] = { pending: 0, applying: 0, failed: 0 };
+  for (const row of yield* all<{ status: keyof Workload['listed']; n: number | string }>(sql.listedCounts)) listed[row.status] = Number(row.n);
+  const oldest = yield* one<{ due_at: string | null }>(sql.oldestDue, { now });
+  return { listed, oldestDueAt: oldest?.due_at ? new Date(oldest.due_at) : undefined };
+}
 
 // --- pieces shared by several operations ------------------------------------------------------
 

@@ -31,6 +31,7 @@ import type {
   PendingListing,
   ScheduleResult,
   Store,
+  Workload,
 } from './store.js';
 
 export interface SqlStoreOptions {
@@ -52,6 +53,16 @@ export class SqlStore implements Store {
 
   close(): Promise<void> {
     return this.driver.close();
+  }
+
+  // --- health and metrics ------------------------------------------------------------------
+
+  async ping(): Promise<void> {
+    await this.driver.read(one(sql.ping));
+  }
+
+  workload(now: Date): Promise<Workload> {
+    return this.driver.read(ops.workload(now.toISOString()));
   }
 
   // --- customers ---------------------------------------------------------------------------

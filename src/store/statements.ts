@@ -339,6 +339,21 @@ export const countBrownoutHits = define(
   'UPDATE brownout_windows SET refused = refused + :refused, would_refuse = would_refuse + :wouldRefuse WHERE id = :id',
 );
 
+// --- health and metrics ------------------------------------------------------------------------
+
+export const ping = define('ping', 'SELECT 1 AS ok');
+/** Listed changes by status, through the by-status index: the history rows are never read. */
+export const listedCounts = define(
+  'listedCounts',
+  `SELECT status, CAST(count(*) AS integer) AS n FROM pending_changes WHERE status IN ${LISTED} GROUP BY status`,
+);
+/** When the longest-waiting due pending change became due (its effective or retry time). */
+export const oldestDue = define('oldestDue', (d) =>
+  d.name === 'sqlite'
+    ? `SELECT min(due_at) AS due_at FROM pending_changes INDEXED BY pending_changes_due WHERE status = 'pending' AND due_at <= :now`
+    : `SELECT ${isoText(d, 'min(claimable_at)')} AS due_at FROM pending_changes WHERE status = 'pending' AND claimable_at <= :now`,
+);
+
 // --- migrations (migrate.ts) -------------------------------------------------------------------
 
 export const migrationHistory = {

@@ -141,6 +141,14 @@ export class ChangeInFlightError extends Error {
   }
 }
 
+/** What the scheduler has before it, for metrics. */
+export interface Workload {
+  /** Listed changes by status. */
+  listed: Record<'pending' | 'applying' | 'failed', number>;
+  /** When the longest-waiting due pending change became due; undefined when none is due. */
+  oldestDueAt: Date | undefined;
+}
+
 export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -198,6 +206,11 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
 
   appendAudit(audit: AuditInput): Promise<void>;
   listAudit(filter?: { customerId?: number; changeId?: number }): Promise<AuditRecord[]>;
+
+  /** A trivial query: the database answers (readiness). */
+  ping(): Promise<void>;
+  /** The scheduler's workload at `now` (metrics, read on each scrape). */
+  workload(now: Date): Promise<Workload>;
 
   /** Serialises work on one customer across the edge and the scheduler (and, with PostgreSQL, across instances). */
   withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T>;

@@ -65,7 +65,7 @@ beforeAll(async () => {
   const past = await bridge.store.addBrownout({ ...window, startsAt: new Date('2031-03-10T09:00:00Z'), endsAt: new Date('2031-03-10T10:00:00Z'), surfaces: ['directory'], tasks: ['change_package'], resellers: ['demo-directory'], dryRun: true });
   await bridge.store.countBrownoutHits([{ windowId: past.id, refused: 0, wouldRefuse: 3 }]);
 
-  guarded = await startAdminListener({ host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger, routes: adminRoutes({ config: bridge.config, store: bridge.store, now: () => NOW }) });
+  guarded = await startAdminListener({ host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger, routes: adminRoutes({ config: bridge.config, store: bridge.store, now: () => NOW, metrics: bridge.metrics }) });
   browser = await launchChromium();
 }, 60_000);
 
