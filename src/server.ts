@@ -17,6 +17,8 @@ import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
 import type { Logger } from './log.js';
+import { readinessChecks } from './health/checks.js';
+import { Readiness } from './health/readiness.js';
 import { BridgeMetrics } from './metrics/metrics.js';
 import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
@@ -42,6 +44,8 @@ export interface Bridge {
   /** The admin listener (ADMIN_HOST:ADMIN_PORT), when the bridge listens. */
   admin: AdminListener | undefined;
   metrics: BridgeMetrics;
+  /** /readyz's checks, run at start and then in the background. */
+  readiness: Readiness;
   store: Store;
   simulator: Simulator | undefined;
   /** Applies due scheduled changes (in the background when BRIDGE_SCHEDULER is on). */
@@ -77,6 +81,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     await importCustomers(config, store, v3For, logger);
     const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
     const scheduler = createScheduler(config, { core, logger, now, ratePerSecond, metrics }, options.scheduler);
+    const readiness = startReadiness(config, { store, v3For, logger, upstream: simulator ? 'the embedded simulator' : baseUrl }, closers);
     const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
     const app = createApp({
       config,
@@ -86,11 +91,13 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       logger,
       now,
       simulator,
+      readiness,
     });
     let server: Server | undefined;
     let admin: AdminListener | undefined;
     let url = '';
     if (options.listen !== false) {
+      readiness.start();
       ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
       logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
@@ -99,6 +106,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     }
     drainers.push(() => scheduler.stop());
     const close = async () => {
+      readiness.drain();
       await Promise.all(drainers.splice(0).map((drain) => drain().catch(() => undefined)));
       await closeAll(closers);
     };
@@ -106,7 +114,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       server?.closeAllConnections();
       admin?.server.closeAllConnections();
     };
-    return { config, url, server, admin, metrics, store, simulator, scheduler, core, ledger, brownouts, v3For, close, abort };
+    return { config, url, server, admin, metrics, readiness, store, simulator, scheduler, core, ledger, brownouts, v3For, close, abort };
   } catch (error) {
     await closeAll([...drainers, ...closers]);
     throw error;
@@ -217,6 +225,20 @@ async function startCallerLedger(
     );
   }
   return { ledger, brownouts };
+}
+
+/** The readiness checks (the store, each reseller's key), started with the listener. */
+function startReadiness(
+  { env, mappings }: BridgeConfig,
+  parts: { store: Store; v3For: (reseller: ResellerMapping) => V3Api; logger: Logger; upstream: string },
+  closers: Closers,
+): Readiness {
+  const readiness = new Readiness(readinessChecks({ store: parts.store, resellers: mappings.resellers, v3For: parts.v3For, upstream: parts.upstream }), {
+    intervalMs: env.BRIDGE_READINESS_INTERVAL_MS,
+    logger: parts.logger.child({ component: 'readiness' }),
+  });
+  closers.unshift(async () => readiness.stop());
+  return readiness;
 }
 
 function createScheduler(

@@ -30,6 +30,8 @@ const envSchema = z.object({
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
   /** How long a shutdown waits for requests and scheduler attempts in flight before cutting them. */
   BRIDGE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  /** How often the readiness checks (store, each reseller's v3 key) run in the background. */
+  BRIDGE_READINESS_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** The admin listener (metrics, operator routes): loopback only unless a token guards it. */
   ADMIN_PORT: port.default(3002),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),

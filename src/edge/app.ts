@@ -8,6 +8,7 @@ import type { Simulator } from '../simulator/server.js';
 import { apiv2Handler } from './apiv2/route.js';
 import type { LegacyAuthenticator } from './auth.js';
 import { directoryHandler } from './directory/route.js';
+import { probesRouter, type ProbeDeps } from './probes/router.js';
 
 export interface EdgeDeps {
   config: BridgeConfig;
@@ -18,6 +19,7 @@ export interface EdgeDeps {
   logger: Logger;
   now: () => Date;
   simulator: Simulator | undefined;
+  readiness: ProbeDeps['readiness'];
 }
 
 const NOT_FOUND = JSON.stringify({ error: { code: 404, message: 'Not found' } });
@@ -30,10 +32,7 @@ export function createApp(deps: EdgeDeps): express.Express {
   app.set('query parser', false); // the legacy normaliser reads the raw query string itself
   app.use(requestLog(deps.logger));
 
-  app.get('/healthz', (_req, res) => {
-    const { upstream } = deps.config;
-    res.json({ status: 'ok', upstream: upstream.kind === 'simulator' ? 'simulator' : upstream.url, store: deps.storeKind });
-  });
+  app.use(probesRouter({ config: deps.config, storeKind: deps.storeKind, readiness: deps.readiness }));
   app.all('/apiv2/:call', apiv2Handler(deps));
   app.all('/v1/partners/accounts/:businessUid/change_package', directoryHandler(deps));
 
