@@ -50,6 +50,11 @@ export interface StartOptions {
   name?: string;
   /** Keep only this many characters of each output (a long benchmark's logs); default all. */
   keepOutput?: number;
+  /** Defaults to the project root. */
+  cwd?: string;
+  /** Run as this user and group (the tests run as root; an image runs unprivileged). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface Exit {
@@ -84,7 +89,9 @@ export class NodeProcess {
       ? [program.command, program.args]
       : [pinnedNode, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])]];
     this.child = spawn(command, args, {
-      cwd: projectRoot,
+      cwd: options.cwd ?? projectRoot,
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
       env: { PATH: `${binFolder}${delimiter}${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '', ...options.env },
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
     });
@@ -218,7 +225,12 @@ export function startNode(entry: string, options: StartOptions = {}): NodeProces
 
 /** `npm <args>` in the project folder (the machine's npm; its scripts find the pinned Node first on PATH). */
 export function startNpm(args: string[], options: Omit<StartOptions, 'args' | 'nodeArgs'> = {}): NodeProcess {
-  return new NodeProcess('npm', { name: `npm ${args[0] ?? ''}`.trim(), ...options }, { command: 'npm', args });
+  return startCommand('npm', args, { name: `npm ${args[0] ?? ''}`.trim(), ...options });
+}
+
+/** Any program (another copy's node, say), with the harness's output collection and waits. */
+export function startCommand(command: string, args: string[], options: Omit<StartOptions, 'args' | 'nodeArgs'> = {}): NodeProcess {
+  return new NodeProcess(command, { name: command.split('/').at(-1)!, ...options }, { command, args });
 }
 
 export interface Finished extends Exit {

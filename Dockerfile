@@ -1,0 +1,37 @@
+# reseller-bridge: a multi-stage build on the official Node 24 image (Debian bookworm, slim).
+# Stage 1 compiles the TypeScript with every dependency, then reinstalls only the production ones;
+# stage 2 holds just those, the compiled dist/src and the demo mappings, and runs as `node`.
+
+FROM node:24.21.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bench ./bench
+COPY harness ./harness
+RUN npm run build && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24.21.0-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0 \
+    BRIDGE_MAPPINGS=/app/mappings \
+    BRIDGE_DB=/app/data/bridge.db
+# Node flags for the process (heap limits for a sidecar, say) go in NODE_OPTIONS, set here or by
+# the orchestrator: e.g. --max-old-space-size=256. Empty by default: Node's own sizing.
+ENV NODE_OPTIONS=""
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY mappings ./mappings
+# The store (and the demo simulator's state) lives in /app/data: mount a volume there.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000 3002
+# SIGTERM starts the graceful shutdown (BRIDGE_SHUTDOWN_TIMEOUT_MS, 25 s by default): give the
+# container a stop timeout above it (docker run --stop-timeout 30; Kubernetes' default 30 s fits).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/healthcheck.js"]
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,42 @@
+// The Dockerfile, without a Docker engine: linted by dockerfile-utils (the linter of the Docker
+// language server), and checked for what running it in production needs.
+import { validate } from 'dockerfile-utils';
+import { describe, expect, it } from 'vitest';
+import { dockerfileText, stages } from './dockerfile.js';
+
+describe('the Dockerfile', () => {
+  it('lints clean', () => {
+    expect(validate(dockerfileText()).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+  });
+
+  it('the linter is not a rubber stamp', () => {
+    expect(validate('FROM node:24\nHEALTHCHECK --every=1s CMD ["true"]\nEXPOSE port\n').length).toBe(2);
+  });
+
+  const all = stages();
+  const runtime = all.at(-1)!;
+  const only = (keyword: string) => runtime.filter((i) => i.keyword === keyword);
+
+  it('builds in one stage and runs from another, both on the official Node 24 image', () => {
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    for (const stage of all) expect(stage[0]!.args).toMatch(/^node:24(\.\d+){0,2}-[a-z]+(-slim)?( AS \w+)?$/);
+  });
+
+  it('builds first, then installs only the production dependencies', () => {
+    const build = all[0]!.filter((i) => i.keyword === 'RUN').map((i) => i.args).join(' && ');
+    expect(build.indexOf('npm run build')).toBeGreaterThan(-1);
+    expect(build.indexOf('npm ci --omit=dev')).toBeGreaterThan(build.indexOf('npm run build'));
+  });
+
+  it('runs as a non-root user, node in exec form, with a stop signal and an exec-form health check on /livez', () => {
+    expect(only('USER').map((i) => i.args)).toEqual(['node']);
+    expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([['node', 'dist/src/main.js']]);
+    expect(only('STOPSIGNAL').map((i) => i.args)).toEqual(['SIGTERM']);
+    const [healthcheck] = only('HEALTHCHECK');
+    expect(JSON.parse(/CMD (\[.*\])$/.exec(healthcheck!.args)![1]!)).toEqual(['node', 'dist/src/healthcheck.js']);
+  });
+
+  it('leaves a place for Node flags', () => {
+    expect(only('ENV').some((i) => i.args.startsWith('NODE_OPTIONS='))).toBe(true);
+  });
+});
