@@ -33,6 +33,7 @@ let bridge: TestBridge;
 
 beforeAll(async () => {
   bridge = await startTestBridge();
+  await bridge.readiness.refresh(); // /readyz answers from the start-up check
 });
 afterAll(async () => bridge.stop());
 
