@@ -33,7 +33,6 @@ let bridge: TestBridge;
 
 beforeAll(async () => {
   bridge = await startTestBridge();
-  await bridge.readiness.refresh(); // /readyz answers from the start-up check
 });
 afterAll(async () => bridge.stop());
 

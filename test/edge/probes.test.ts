@@ -18,9 +18,8 @@ async function simulator(): Promise<Simulator> {
 }
 
 async function bridgeOn(env: Record<string, string>): Promise<TestBridge> {
-  const bridge = await startTestBridge(env);
+  const bridge = await startTestBridge(env); // returns once the start-up check has run
   opened.push(bridge);
-  await bridge.readiness.refresh(); // the start-up check
   return bridge;
 }
 

@@ -35,6 +35,8 @@ export async function startTestBridge(
     ...env,
   });
   const bridge = await startBridge(config, { logger: silentLogger, ...options });
+  // The start-up readiness check calls v3 in the background: let it end, so a test sees only its own requests.
+  await bridge.readiness.refresh();
   return {
     ...bridge,
     dir,
