@@ -1,6 +1,9 @@
 // The Dockerfile, without a Docker engine: linted by dockerfile-utils (the linter of the Docker
 // language server), and checked for what running it in production needs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
+import { projectRoot } from '../../harness/processes.js';
 import { describe, expect, it } from 'vitest';
 import { dockerfileText, stages } from './dockerfile.js';
 
@@ -30,7 +33,10 @@ describe('the Dockerfile', () => {
 
   it('runs as a non-root user, node in exec form, with a stop signal and an exec-form health check on /livez', () => {
     expect(only('USER').map((i) => i.args)).toEqual(['node']);
-    expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([['node', 'dist/src/main.js']]);
+    // The same command as `npm start` (its Node flags included), without the shell's `exec`.
+    const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([start.replace(/^exec /, '').split(' ')]);
+    expect(start).toMatch(/^exec node .*dist\/src\/main\.js$/);
     expect(only('STOPSIGNAL').map((i) => i.args)).toEqual(['SIGTERM']);
     const [healthcheck] = only('HEALTHCHECK');
     expect(JSON.parse(/CMD (\[.*\])$/.exec(healthcheck!.args)![1]!)).toEqual(['node', 'dist/src/healthcheck.js']);

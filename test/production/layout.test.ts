@@ -84,7 +84,9 @@ describe('the production layout', () => {
     };
     const node = join(dir, 'node_modules/.bin/node');
     const asNobody = { cwd: dir, uid: NOBODY, gid: NOBODY };
-    const bridge = startCommand(node, ['dist/src/main.js'], { ...asNobody, env, name: 'bridge' });
+    // The image's CMD, run by this folder's pinned Node (the same version as the base image's).
+    const [, ...args] = JSON.parse(stages().at(-1)!.find((i) => i.keyword === 'CMD')!.args) as string[];
+    const bridge = startCommand(node, args, { ...asNobody, env, name: 'bridge' });
     const url = await bridge.waitForLoggedUrl('bridge listening', 60_000);
     await waitUntil('/readyz passing', async () => (await fetch(`${url}/readyz`)).status === 200, { process: bridge });
     expect(execFileSync('stat', ['-c', '%u', join(dir, 'data/bridge.db')]).toString().trim()).toBe(String(NOBODY));
