@@ -13,9 +13,11 @@ import { resolveBillingDays } from './core/billing-days.js';
 import { BrownoutGate } from './core/brownout-gate.js';
 import { createCore, type Core } from './core/index.js';
 import { UsageLedger } from './core/usage-ledger.js';
+import { accessLog } from './edge/access-log.js';
 import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
+import type { ObserveRequest } from './edge/request-summary.js';
 import type { Logger } from './log.js';
 import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
 import { startSimulator, type Simulator } from './simulator/server.js';
@@ -32,6 +34,8 @@ export interface BridgeOptions {
   listen?: boolean;
   scheduler?: Partial<SchedulerOptions>;
   upstream?: Partial<V3UpstreamOptions>;
+  /** Also told of every answered request, after the access log (tests read summaries this way). */
+  observeRequest?: ObserveRequest;
 }
 
 export interface Bridge {
@@ -75,14 +79,16 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
     const scheduler = createScheduler(config, { core, logger, now, ratePerSecond }, options.scheduler);
     const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
+    const observers: ObserveRequest[] = [accessLog(logger), ...(options.observeRequest ? [options.observeRequest] : [])];
     const app = createApp({
       config,
       core,
       storeKind: store.kind,
       authenticator: new LegacyAuthenticator(config.mappings.resellers, config.v3Keys),
       logger,
-      now,
-      simulator,
+      observeRequest: (summary) => {
+        for (const observe of observers) observe(summary);
+      },
     });
     let server: Server | undefined;
     let admin: AdminListener | undefined;

@@ -1,5 +1,6 @@
 // A request Node's HTTP parser rejects (a raw space in the URL, as some doc renderings
 // show it; a broken header) never reaches Express. Old clients still read a legacy body.
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { errors, render } from './legacy/index.js';
 
@@ -14,7 +15,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   // The format suffix cannot be read from a request that did not parse: JSON, the default.
   const { body, contentType } = render(errors([message]), 'json');
   socket.write(
-    `HTTP/1.1 ${status}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 ${status}\r\nContent-Type: ${contentType}\r\nX-Request-Id: ${randomUUID()}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
   );
   socket.end(body);
 }
