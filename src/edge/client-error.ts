@@ -5,7 +5,9 @@ import type { Socket } from 'node:net';
 import { errors, render } from './legacy/index.js';
 
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
+  // Something was already answered on this socket (a request whose body went on after its answer
+  // was sent): a second status line would corrupt that answer, so only close, as Node's own handler does.
+  if (!socket.writable || socket.bytesWritten > 0 || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
