@@ -14,6 +14,7 @@ import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
 import type { LegacyAuthenticator } from '../auth.js';
 import { announceDeprecation } from '../deprecation-headers.js';
+import { formatOfPath, internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
 import { sentStatus, statusModeOf, type LegacyStatusMode } from '../legacy-statuses.js';
 import {
   errors,
@@ -91,7 +92,7 @@ function enter(deps: Apiv2Deps, req: Request, res: Response): Apiv2State {
   const trace = traceOf(res);
   trace.surface = 'apiv2';
   trace.route = '/apiv2/:call';
-  const state: Apiv2State = { format: formatOfRawCall(req.originalUrl), reseller: undefined, taskStarted: false };
+  const state: Apiv2State = { format: formatOfPath(req.originalUrl.split('?', 1)[0]!), reseller: undefined, taskStarted: false };
   res.locals.apiv2 = state;
   trace.format = state.format;
   return state;
@@ -168,20 +169,6 @@ function send(deps: Apiv2Deps, res: Response, answer: TaskAnswer): void {
   res.end(rendered.body);
 }
 
-/**
- * The format the client asked for, read from the raw path so that a call that cannot be decoded
- * (`reseller.account%E2.xml`, `reseller.account.xml%`) is still answered in it.
- */
-export function formatOfRawCall(originalUrl: string): LegacyFormat {
-  const path = originalUrl.split('?', 1)[0]!;
-  return /\.xml[^./]*$/.test(path) ? 'xml' : 'json';
-}
-
-/** Express's own refusal of a path parameter that is not valid percent-encoding. */
-export function isPathDecodeError(error: unknown): boolean {
-  return error instanceof URIError && (error as URIError & { status?: number }).status === 400;
-}
-
 function apiv2Errors(deps: Apiv2Deps) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const state = enter(deps, req, res);
@@ -195,11 +182,4 @@ function apiv2Errors(deps: Apiv2Deps) {
     if (res.headersSent) return void res.destroy();
     send(deps, res, { status: 500, doc: errors([internalErrorMessage(trace.requestId, state.taskStarted)]) });
   };
-}
-
-/** "Nothing was changed" only when the failure came before the task: after that, a write may have landed. */
-export function internalErrorMessage(requestId: string, taskStarted: boolean): string {
-  return taskStarted
-    ? `Internal error in the bridge (request ${requestId}); the change may or may not have taken effect: check the account before retrying`
-    : `Internal error in the bridge (request ${requestId}); nothing was changed, the request is safe to retry`;
 }

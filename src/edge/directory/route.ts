@@ -6,8 +6,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Mappings } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
-import { internalErrorMessage, isPathDecodeError } from '../apiv2/router.js';
 import { announceDeprecation } from '../deprecation-headers.js';
+import { internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
 import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
 import { traceOf } from '../request-context.js';
 import { upstreamFailureAnswer } from '../upstream-failures.js';
