@@ -14,9 +14,11 @@ import { BrownoutGate } from './core/brownout-gate.js';
 import { createCore, type Core } from './core/index.js';
 import { UsageLedger } from './core/usage-ledger.js';
 import { accessLog } from './edge/access-log.js';
+import type { Apiv2Stage } from './edge/apiv2/router.js';
 import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
+import type { DirectoryStage } from './edge/directory/router.js';
 import type { ObserveRequest } from './edge/request-summary.js';
 import type { Logger } from './log.js';
 import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
@@ -36,6 +38,8 @@ export interface BridgeOptions {
   upstream?: Partial<V3UpstreamOptions>;
   /** Also told of every answered request, after the access log (tests read summaries this way). */
   observeRequest?: ObserveRequest;
+  /** Edge stages run between authentication and the task (brownouts, for instance). */
+  edgeStages?: { apiv2?: readonly Apiv2Stage[]; directory?: readonly DirectoryStage[] };
 }
 
 export interface Bridge {
@@ -89,6 +93,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       observeRequest: (summary) => {
         for (const observe of observers) observe(summary);
       },
+      ...(options.edgeStages?.apiv2 ? { apiv2Stages: options.edgeStages.apiv2 } : {}),
+      ...(options.edgeStages?.directory ? { directoryStages: options.edgeStages.directory } : {}),
     });
     let server: Server | undefined;
     let admin: AdminListener | undefined;

@@ -5,7 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BridgeConfig } from '../config/config.js';
 import { apiv2Router, type Apiv2Deps, type Apiv2Stage } from './apiv2/router.js';
-import { DIRECTORY_MOUNT, directoryRouter } from './directory/route.js';
+import { DIRECTORY_MOUNT, directoryRouter, type DirectoryStage } from './directory/router.js';
 import { requestContext, traceOf } from './request-context.js';
 import { outcomeOfStatus, type ObserveRequest } from './request-summary.js';
 
@@ -17,6 +17,8 @@ export interface AppDeps extends Pick<Apiv2Deps, 'core' | 'authenticator' | 'log
   observeRequest: ObserveRequest;
   /** Stages run between authentication and the task of every apiv2 request (see apiv2/router.ts). */
   apiv2Stages?: readonly Apiv2Stage[];
+  /** Stages run between authentication and the change of every directory request (see directory/router.ts). */
+  directoryStages?: readonly DirectoryStage[];
 }
 
 const NOT_FOUND = JSON.stringify({ error: { code: 404, message: 'Not found' } });
@@ -47,7 +49,15 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.apiv2Stages ? { stages: deps.apiv2Stages } : {}),
     }),
   );
-  app.use(DIRECTORY_MOUNT, directoryRouter({ mappings: config.mappings, core: deps.core, logger }));
+  app.use(
+    DIRECTORY_MOUNT,
+    directoryRouter({
+      mappings: config.mappings,
+      core: deps.core,
+      logger,
+      ...(deps.directoryStages ? { stages: deps.directoryStages } : {}),
+    }),
+  );
 
   app.use((_req: Request, res: Response) => {
     res.status(404).setHeader('Content-Type', 'application/json');

@@ -1,6 +1,6 @@
 // The one table from a v3 failure to what a legacy client is told: the status, and a message that
 // claims only what the bridge knows. Both surfaces render it in their own shape.
-import { V3Error } from '../v3/errors.js';
+import { isV3Error } from '../core/index.js';
 import type { RequestOutcome } from './request-summary.js';
 
 export interface FailureAnswer {
@@ -18,7 +18,7 @@ const MISCONFIGURED = "the bridge's v3 key for this reseller was refused; the op
 
 /** Undefined for anything that is not a V3Error: the caller decides what an unknown failure means. */
 export function upstreamFailureAnswer(error: unknown): FailureAnswer | undefined {
-  if (!(error instanceof V3Error)) return undefined;
+  if (!isV3Error(error)) return undefined;
   const { operation } = error.details;
   const status = error.status;
   if (error.kind === 'http' && (status === 401 || status === 403))

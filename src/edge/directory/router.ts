@@ -1,29 +1,61 @@
 // GET (and, as an extension, POST) /v1/partners/accounts/{business_uid}/change_package:
 // the vcita directory-token "Account Manipulation" call over v3 (DESIGN.md §4), as its own
-// router: authentication (authenticate.ts), the parameters (params.ts), the use case, and the
-// answers (render.ts), with its own error rendering.
+// router with its own error rendering. The pipeline: authentication (authenticate.ts) → the
+// injected stages → the parameters (params.ts) → the use case (use-cases.ts, the only calls into
+// core) → the answer (render.ts).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Mappings } from '../../config/mappings.js';
+import type { DirectoryMapping, Mappings } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
 import { announceDeprecation } from '../deprecation-headers.js';
 import { internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
 import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
-import { traceOf } from '../request-context.js';
+import { traceOf, type RequestTrace } from '../request-context.js';
+import type { RequestOutcome } from '../request-summary.js';
 import { upstreamFailureAnswer } from '../upstream-failures.js';
 import { DirectoryAuthenticator } from './authenticate.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 import * as answer from './render.js';
+import { directoryUseCases, type DirectoryUseCases } from './use-cases.js';
 
 const REQUEST_BUDGET_MS = 20_000;
 /** The route under the router's mount point, `/v1/partners/accounts`. */
 const ROUTE = '/:businessUid/change_package';
 export const DIRECTORY_MOUNT = '/v1/partners/accounts';
 
+/** What an injected stage sees of an authenticated directory request. */
+export interface DirectoryRequest {
+  req: Request;
+  res: Response;
+  directory: DirectoryMapping;
+  businessUid: string;
+  trace: RequestTrace;
+}
+
+/** A stage's refusal, answered in the directory's JSON shape instead of running the change. */
+export interface DirectoryRefusal {
+  status: number;
+  message: string;
+  outcome: RequestOutcome;
+}
+
+/**
+ * Runs between authentication and the parameters, in order: may set headers, and may answer in
+ * the change's place by returning a refusal; undefined lets the request go on.
+ */
+export type DirectoryStage = (request: DirectoryRequest) => Promise<DirectoryRefusal | undefined> | DirectoryRefusal | undefined;
+
 export interface DirectoryDeps {
   mappings: Mappings;
   core: Core;
   logger: Logger;
+  stages?: readonly DirectoryStage[];
+}
+
+/** Built once per router: the token check and the calls into the use cases. */
+interface Surface {
+  authenticator: DirectoryAuthenticator;
+  useCases: DirectoryUseCases;
 }
 
 /** Per request: whether the use case has started (after which a write may land). */
@@ -33,10 +65,13 @@ interface DirectoryState {
 
 /** Mounted at DIRECTORY_MOUNT. */
 export function directoryRouter(deps: DirectoryDeps): Router {
-  const authenticator = new DirectoryAuthenticator(deps.mappings.directories, deps.mappings.customers);
+  const surface: Surface = {
+    authenticator: new DirectoryAuthenticator(deps.mappings.directories, deps.mappings.customers),
+    useCases: directoryUseCases(deps),
+  };
   const router = express.Router();
-  router.all(ROUTE, (req, res) => changePackage(deps, authenticator, req, res, String(req.params.businessUid)));
-  router.use(directoryErrors(deps, authenticator));
+  router.all(ROUTE, (req, res) => changePackage(deps, surface, req, res, String(req.params.businessUid)));
+  router.use(directoryErrors(deps, surface));
   return router;
 }
 
@@ -59,7 +94,7 @@ function enter(deps: DirectoryDeps, res: Response): DirectoryState {
 
 async function changePackage(
   deps: DirectoryDeps,
-  authenticator: DirectoryAuthenticator,
+  surface: Surface,
   req: Request,
   res: Response,
   businessUid: string | undefined,
@@ -67,20 +102,27 @@ async function changePackage(
   const state = enter(deps, res);
   if (req.method !== 'GET' && req.method !== 'POST') return answer.notFound(res);
   const trace = traceOf(res);
+
+  // Authentication: the token's directory, then the business among that directory's.
   trace.authStyle = 'directory_token';
-  const directory = authenticator.directoryFor(tokenFromHeader(req.get('authorization')));
+  const directory = surface.authenticator.directoryFor(tokenFromHeader(req.get('authorization')));
   if (directory && businessUid === undefined)
     return answer.unprocessable(res, ['business_uid: not a valid percent-encoded path segment']);
-  const member = directory !== undefined && businessUid !== undefined && authenticator.serves(directory, businessUid);
-  const customer = member ? await deps.core.findDirectoryBusiness(directory, businessUid) : undefined;
+  const member = directory !== undefined && businessUid !== undefined && surface.authenticator.serves(directory, businessUid);
+  const customer = member ? await surface.useCases.business(directory, businessUid) : undefined;
   if (!directory || !customer) {
     trace.authFailure = directory ? undefined : 'wrong_credentials';
     return answer.accessDenied(res);
   }
   trace.authenticated = true;
   trace.caller = directory.id;
-  const reseller = deps.mappings.resellerByUser.get(directory.reseller)!;
 
+  for (const stage of deps.stages ?? []) {
+    const refusal = await stage({ req, res, directory, businessUid: businessUid!, trace });
+    if (refusal) return answer.failed(res, refusal.status, refusal.message, refusal.outcome);
+  }
+
+  // The parameters, all validated before any v3 call.
   let body: BodyFields | undefined;
   try {
     body = await readLegacyBody(req);
@@ -93,30 +135,12 @@ async function changePackage(
     Object.keys(directory.packages),
   );
   if (!parsed.ok) return answer.unprocessable(res, parsed.errors);
-  const { change } = parsed;
-  const extraUpdate = {
-    ...(change.tags ? { tags: change.tags } : {}),
-    ...(change.subscriptionParams ? { subscriptionParams: change.subscriptionParams } : {}),
-  };
-  const deadline = Date.now() + REQUEST_BUDGET_MS;
 
+  // The use case, then its answer.
   state.taskStarted = true;
   try {
-    if (change.packageName !== undefined) {
-      const outcome = await deps.core.applyImmediateChange({
-        reseller,
-        target: { customer },
-        request: { kind: 'change', packageName: directory.packages[change.packageName], ips: [], ipGroups: [] },
-        actor: 'directory',
-        action: 'change_package',
-        deadline,
-        extraUpdate,
-      });
-      if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
-    } else {
-      // Tags and params only: confirm the account exists upstream, change no offerings.
-      await deps.core.updateDirectoryDetails({ reseller, customer, update: extraUpdate, deadline });
-    }
+    const outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS);
+    if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
   } catch (error) {
     const failure = upstreamFailureAnswer(error);
     if (!failure) throw error;
@@ -126,10 +150,10 @@ async function changePackage(
   answer.changed(res, businessUid!);
 }
 
-function directoryErrors(deps: DirectoryDeps, authenticator: DirectoryAuthenticator) {
+function directoryErrors(deps: DirectoryDeps, surface: Surface) {
   return (error: unknown, req: Request, res: Response, next: NextFunction) => {
     // A business uid that is not valid percent-encoding names no business: answered after the token check.
-    if (isPathDecodeError(error)) return changePackage(deps, authenticator, req, res, undefined).catch(next);
+    if (isPathDecodeError(error)) return changePackage(deps, surface, req, res, undefined).catch(next);
     const state = enter(deps, res);
     const trace = traceOf(res);
     deps.logger.error({ err: error, requestId: trace.requestId, surface: 'directory' }, 'request failed');
