@@ -3,6 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { Command, Option } from 'commander';
 import { benchImmediate, type ImmediateParams } from './immediate.js';
+import { benchOperatorPage, type OperatorPageParams } from './operator-page.js';
 import { benchPendingList, type PendingListParams } from './pending-list.js';
 import { say } from './report.js';
 import { overrideNodeFlags } from './start-flags.js';
@@ -15,6 +16,7 @@ interface Plan {
   immediate: ImmediateParams;
   pending: PendingListParams;
   scheduler: SchedulerParams;
+  page: OperatorPageParams;
 }
 
 /**
@@ -26,15 +28,17 @@ const DEFAULT_PLAN: Plan = {
   immediate: { customers: 200, rate: 150, warmupMs: 3_000, durationMs: 15_000, rounds: 3, probeConcurrency: 16, probeMs: 5_000, compareMemoryFlags: true },
   pending: { changes: 10_000, warmups: 3, requests: 30 },
   scheduler: { changes: 10_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
+  page: { callers: 1_000, days: 90, warmups: 5, requests: 100 },
 };
 
 const QUICK_PLAN: Plan = {
   immediate: { customers: 50, rate: 100, warmupMs: 500, durationMs: 2_000, rounds: 2, probeConcurrency: 8, probeMs: 1_000, compareMemoryFlags: false },
   pending: { changes: 1_000, warmups: 1, requests: 5 },
   scheduler: { changes: 1_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
+  page: { callers: 100, days: 90, warmups: 1, requests: 10 },
 };
 
-const BENCHMARKS = ['immediate', 'pending', 'scheduler'] as const;
+const BENCHMARKS = ['immediate', 'pending', 'scheduler', 'page'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const program = new Command('bench')
@@ -53,6 +57,7 @@ const base = flags.quick ? QUICK_PLAN : DEFAULT_PLAN;
 const plan: Plan = {
   immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile },
   pending: base.pending,
+  page: base.page,
   scheduler: {
     ...base.scheduler,
     options: {
@@ -73,6 +78,7 @@ say(`load average at start: ${formatLoad()}`);
 if (selected.has('immediate')) await benchImmediate(plan.immediate);
 if (selected.has('pending')) await benchPendingList(plan.pending);
 if (selected.has('scheduler')) await benchSchedulerDrain(plan.scheduler);
+if (selected.has('page')) await benchOperatorPage(plan.page);
 
 say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s | load average at end: ${formatLoad()}`);
 

@@ -103,7 +103,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
       logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
-      admin = await listenAdmin(config, { config, store }, logger, closers);
+      admin = await listenAdmin(config, { config, store, now }, logger, closers);
       if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
     }
     drainers.push(() => scheduler.stop());

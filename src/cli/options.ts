@@ -47,3 +47,10 @@ export function parseChangeId(value: string): number {
   if (!/^[1-9]\d{0,14}$/.test(value)) throw new InvalidArgumentError('Expected a change id (a positive whole number)');
   return Number(value);
 }
+
+/** A number of days: a whole number, at least 1. */
+export function parseDays(value: string): number {
+  const days = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(days) || days < 1) throw new InvalidArgumentError('Expected a whole number of days, at least 1');
+  return days;
+}

@@ -4,13 +4,14 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { LISTED_STATUSES } from '../store/store.js';
 import { auditCommand, type AuditOptions } from './commands/audit.js';
+import { usageCommand, type UsageCommandOptions } from './commands/usage.js';
 import { explainCommand, type ExplainOptions } from './commands/explain.js';
 import { customersCommand, type CustomersOptions } from './commands/customers.js';
 import { hashPasswordCommand, hashTokenCommand } from './commands/hash.js';
 import { pendingCommand, type PendingOptions } from './commands/pending.js';
 import { runSchedulerCommand, type RunSchedulerOptions } from './commands/run-scheduler.js';
 import { CliError, EXIT, type CliIo, type ExitCode } from './io.js';
-import { CHANGE_STATUSES, parseChangeId, parseInstant, parseStatuses } from './options.js';
+import { CHANGE_STATUSES, parseChangeId, parseDays, parseInstant, parseStatuses } from './options.js';
 
 const ENVIRONMENT_NOTE = `
 Configuration comes from the environment of \`npm start\`: BRIDGE_DB, DATABASE_URL,
@@ -85,6 +86,15 @@ A bridge running on the database without its simulator on SIMULATOR_PORT: refuse
     .option('--reseller <api_user>', 'the reseller, when the request authenticates with a v3 key')
     .option('--base-url <url>', 'the v3 base URL in the curl commands (default: SENDGRID_API_URL, else https://api.sendgrid.com)')
     .action((request: string, options: ExplainOptions) => explainCommand(io, request, options));
+
+  program
+    .command('usage')
+    .description('who still calls the legacy API: calls per reseller and task, last seen, sunset readiness (the operator page\'s table)')
+    .option('--reseller <name>', 'only this reseller (api_user) or directory id')
+    .option('--days <n>', 'days of daily counts', parseDays, 30)
+    .option('--quiet-days <n>', 'days without a call after which a caller is ready for the sunset (default: BRIDGE_SUNSET_QUIET_DAYS, 14)', parseDays)
+    .option('--json', 'machine-readable output: the whole report')
+    .action((options: UsageCommandOptions) => usageCommand(io, options));
 
   return program;
 }

@@ -36,6 +36,8 @@ const envSchema = z.object({
   ADMIN_PORT: port.default(3002),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   BRIDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** A caller with no legacy call for this many days is ready for the sunset (operator page, `bridge usage`). */
+  BRIDGE_SUNSET_QUIET_DAYS: z.coerce.number().int().min(1).default(14),
 }).superRefine((env, ctx) => {
   if (!isLoopbackHost(env.ADMIN_HOST) && env.BRIDGE_ADMIN_TOKEN === undefined)
     ctx.addIssue({

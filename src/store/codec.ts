@@ -5,7 +5,7 @@
 // The schemas' CHECKs guarantee the column types, so the casts here describe rather than hope.
 import type { Offering } from '../v3/schemas.js';
 import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from './store.js';
-import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerKey } from './ledger.js';
+import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerKey, LedgerTaskDays } from './ledger.js';
 import type { Row } from './script.js';
 
 /** Most lists are empty: skip the parser for them. */
@@ -114,6 +114,13 @@ export function toLedgerEntry(r: Row): LedgerEntry {
     lastSeen: r.last_seen as string,
     lastStatus: r.last_status as number,
   };
+}
+
+export function toLedgerTaskDays(r: Row): LedgerTaskDays {
+  const days = String(r.days)
+    .split(',')
+    .map((pair): [string, number] => [pair.slice(0, 10), Number(pair.slice(11))]);
+  return { reseller: r.reseller as string, surface: r.surface as LedgerTaskDays['surface'], task: r.task as string, days };
 }
 
 export function toLedgerDay(r: Row): LedgerDay {

@@ -21,12 +21,23 @@ export interface LedgerDay extends LedgerKey {
   count: number;
 }
 
+/** One reseller's calls of one task per day, whatever the auth style, format and outcome. */
+export interface LedgerTaskDays {
+  reseller: string;
+  surface: LedgerKey['surface'];
+  task: string;
+  /** `[day, count]`, days `YYYY-MM-DD` (UTC), in no particular order. */
+  days: [string, number][];
+}
+
 /** What the operator page, `bridge usage` and the exports read. */
 export interface LedgerReader {
   /** Every entry, with its totals since it was first seen. */
   ledgerEntries(): Promise<LedgerEntry[]>;
   /** The daily counts of every entry from `since` (a UTC day, inclusive) on. */
   ledgerDays(options: { since: string }): Promise<LedgerDay[]>;
+  /** The daily counts from `since` on, summed per reseller, surface and task (one row each: the page's read). */
+  ledgerTaskDays(options: { since: string }): Promise<LedgerTaskDays[]>;
 }
 
 /** Daily counts are kept this long (at least the 90 days the operator page needs). */

@@ -10,8 +10,8 @@ import { toAudit, toChange, toCustomer, toListing } from './codec.js';
 import type { BrownoutHits, BrownoutState } from '../rules/brownout.js';
 import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import type { UsageIncrement } from '../rules/usage.js';
-import { toLedgerDay, toLedgerEntry } from './codec.js';
-import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, NewBrownoutWindow } from './ledger.js';
+import { toLedgerDay, toLedgerEntry, toLedgerTaskDays } from './codec.js';
+import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerTaskDays, NewBrownoutWindow } from './ledger.js';
 import * as ledger from './ledger-operations.js';
 import * as ops from './operations.js';
 import { all, one, run, type Driver } from './script.js';
@@ -172,6 +172,10 @@ export class SqlStore implements Store {
 
   async ledgerDays(options: { since: string }): Promise<LedgerDay[]> {
     return (await this.driver.read(all(sql.ledgerDays, { since: utcDay(options.since, 'since') }))).map(toLedgerDay);
+  }
+
+  async ledgerTaskDays(options: { since: string }): Promise<LedgerTaskDays[]> {
+    return (await this.driver.read(all(sql.ledgerTaskDays, { since: utcDay(options.since, 'since') }))).map(toLedgerTaskDays);
   }
 
   // --- brownouts ---------------------------------------------------------------------------

@@ -308,6 +308,13 @@ export const ledgerDays = define(
   'ledgerDays',
   `SELECT ${LEDGER_KEY}, day, count FROM usage_days WHERE day >= :since ORDER BY day, ${LEDGER_KEY}`,
 );
+/** The operator page's read: per reseller, surface and task, its `day=count` pairs (auth styles, formats and outcomes summed), one row each. */
+export const ledgerTaskDays = define(
+  'ledgerTaskDays',
+  (d) => `SELECT reseller, surface, task, ${d.name === 'postgres' ? 'string_agg' : 'group_concat'}(day || '=' || count, ',') AS days
+    FROM (SELECT reseller, surface, task, day, SUM(count) AS count FROM usage_days WHERE day >= :since GROUP BY reseller, surface, task, day) AS per_day
+    GROUP BY reseller, surface, task`,
+);
 export const pruneUsageDays = define('pruneUsageDays', 'DELETE FROM usage_days WHERE day < :before');
 
 // --- brownouts ---------------------------------------------------------------------------------

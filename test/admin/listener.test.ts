@@ -97,7 +97,9 @@ describe('in the bridge', () => {
       expect(adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(adminUrl).not.toBe(bridge.url);
       expect((await fetch(`${adminUrl}/`)).status).toBe(401);
-      expect((await fetch(`${adminUrl}/`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+      const page = await fetch(`${adminUrl}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']); // the operator page
+      expect((await fetch(`${adminUrl}/nothing-here`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
     } finally {
       await bridge.stop();
     }

@@ -1,6 +1,6 @@
 // A LedgerReader kept in memory, written call by call like the store's ledger is: the operator
 // page's tests feed it scripted calls and read the page back.
-import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader } from '../../src/admin/usage/ledger.js';
+import type { LedgerDay, LedgerEntry, LedgerKey, LedgerReader, LedgerTaskDays } from '../../src/store/ledger.js';
 
 export interface RecordedCall extends Partial<LedgerKey> {
   reseller: string;
@@ -40,6 +40,19 @@ export class MemoryLedger implements LedgerReader {
 
   async ledgerEntries(): Promise<LedgerEntry[]> {
     return [...this.entries.values()].map((e) => ({ ...e }));
+  }
+
+  async ledgerTaskDays(options: { since: string }): Promise<LedgerTaskDays[]> {
+    const rows = new Map<string, LedgerTaskDays>();
+    for (const d of await this.ledgerDays(options)) {
+      const id = JSON.stringify([d.reseller, d.surface, d.task]);
+      const row = rows.get(id) ?? { reseller: d.reseller, surface: d.surface, task: d.task, days: [] };
+      const same = row.days.find(([day]) => day === d.day);
+      if (same) same[1] += d.count;
+      else row.days.push([d.day, d.count]);
+      rows.set(id, row);
+    }
+    return [...rows.values()];
   }
 
   async ledgerDays(options: { since: string }): Promise<LedgerDay[]> {

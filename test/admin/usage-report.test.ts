@@ -14,7 +14,7 @@ const OPTIONS = { windowDays: 7, quietDays: 3 };
 async function report(record: (ledger: MemoryLedger) => void) {
   const ledger = new MemoryLedger();
   record(ledger);
-  return usageReport(await ledger.ledgerEntries(), await ledger.ledgerDays({ since: '2031-03-14' }), NOW, OPTIONS);
+  return usageReport(await ledger.ledgerEntries(), await ledger.ledgerTaskDays({ since: '2031-03-14' }), NOW, OPTIONS);
 }
 
 describe('usageReport: the ledger per reseller and task', () => {
@@ -94,7 +94,7 @@ describe('the exports', () => {
     const app = createAdminApp({
       token: undefined,
       logger: silentLogger,
-      routes: usageRoutes({ ledger, scheduledChanges: async () => [], brownouts: async () => [], now: () => NOW, options: OPTIONS }),
+      routes: usageRoutes({ ledger, scheduledChanges: async () => [], brownouts: async () => ({ enabled: true, windows: [] }), now: () => NOW, options: OPTIONS }),
     });
     const page = await request(app).get('/');
     expect(page.status).toBe(200);

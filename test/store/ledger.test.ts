@@ -144,6 +144,23 @@ describe.each(STORES)('$name store', ({ open }) => {
       expect(days[90]!.day).toBe('2024-03-31');
     });
 
+    it("the page's read: daily counts summed per reseller, surface and task", async () => {
+      const { store } = await open();
+      const at = '2024-03-10T01:00:00.000Z';
+      const key = { reseller: 'r', authStyle: 'password', surface: 'apiv2', task: 'list', format: 'json', outcome: 'success' } as const;
+      await store.recordUsage([
+        { key, count: 3, firstSeen: at, lastSeen: at, lastStatus: 200, days: new Map([['2024-03-08', 1], ['2024-03-09', 2]]) },
+        { key: { ...key, format: 'xml', authStyle: 'bearer' }, count: 4, firstSeen: at, lastSeen: at, lastStatus: 200, days: new Map([['2024-03-09', 1], ['2024-03-10', 3]]) },
+        { key: { ...key, task: 'overview', outcome: 'auth_failed' }, count: 5, firstSeen: at, lastSeen: at, lastStatus: 401, days: new Map([['2024-03-10', 5]]) },
+      ]);
+      const rows = (await store.ledgerTaskDays({ since: '2024-03-09' })).map((r) => ({ ...r, days: [...r.days].sort() }));
+      expect(rows.sort((a, b) => a.task.localeCompare(b.task))).toEqual([
+        { reseller: 'r', surface: 'apiv2', task: 'list', days: [['2024-03-09', 3], ['2024-03-10', 3]] },
+        { reseller: 'r', surface: 'apiv2', task: 'overview', days: [['2024-03-10', 5]] },
+      ]);
+      await expect(store.ledgerTaskDays({ since: 'yesterday' })).rejects.toThrow(/UTC day/);
+    });
+
     it('a day that is not YYYY-MM-DD is refused', async () => {
       const { store } = await open();
       await expect(store.ledgerDays({ since: "2024-01-01' OR 1=1" })).rejects.toThrow(/UTC day/);

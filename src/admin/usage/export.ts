@@ -1,6 +1,6 @@
 // The ledger as files an operator takes elsewhere: CSV (one line per entry) and JSON (entries
 // and their daily counts).
-import type { LedgerDay, LedgerEntry } from './ledger.js';
+import type { LedgerDay, LedgerEntry } from '../../store/ledger.js';
 
 const COLUMNS = ['reseller', 'auth_style', 'surface', 'task', 'format', 'outcome', 'count', 'first_seen', 'last_seen', 'last_status'] as const;
 

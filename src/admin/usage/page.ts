@@ -6,21 +6,32 @@ import type { ResellerUsage, UsageReport, UsageRow } from './report.js';
 
 /** A brownout window as the calendar shows it. */
 export interface BrownoutView {
-  id: string;
+  id: number;
   start: string;
   end: string;
+  /** Empty: every surface (tasks, resellers likewise). */
   surfaces: string[];
   tasks: string[];
   resellers: string[];
-  /** `refuse` answers 503 (or 410 after the sunset); `dry_run` only counts. */
-  mode: string;
-  status: number;
+  /** Counts the requests it would refuse, refuses none. */
+  dryRun: boolean;
+  /** After the sunset it answers 410 instead of 503. */
+  goneAfterSunset: boolean;
+  note: string | null;
+  refused: number;
+  wouldRefuse: number;
+}
+
+export interface BrownoutCalendar {
+  /** The operator's switch: off, no window refuses anything. */
+  enabled: boolean;
+  windows: BrownoutView[];
 }
 
 export interface OperatorPageData {
   report: UsageReport;
   changes: PendingChange[];
-  brownouts: BrownoutView[];
+  brownouts: BrownoutCalendar;
   /** One reseller's day-by-day table, when the page was asked for it (`?reseller=`). */
   focus?: string | undefined;
 }
@@ -173,19 +184,23 @@ ${body}
 </tbody></table>`;
 }
 
-function brownoutTable(brownouts: readonly BrownoutView[], now: number): string {
-  if (brownouts.length === 0) return '<p>No brownout scheduled.</p>';
+function brownoutTable(calendar: BrownoutCalendar, now: number): string {
+  const switchText = calendar.enabled
+    ? '<p>Brownouts are <strong>on</strong>: windows refuse the calls they match.</p>'
+    : '<p>Brownouts are <strong>off</strong> (<code>npm run bridge -- brownout on</code>): no window refuses anything; each counts what it would have refused.</p>';
+  const brownouts = calendar.windows;
+  if (brownouts.length === 0) return `${switchText}<p>No brownout scheduled.</p>`;
   const when = (b: BrownoutView) => (Date.parse(b.end) <= now ? 'past' : Date.parse(b.start) <= now ? 'active now' : 'upcoming');
   const scope = (values: readonly string[]) => (values.length ? values.join(', ') : 'all');
   const body = [...brownouts]
     .sort((a, b) => compareText(a.start, b.start))
     .map(
       (b) =>
-        `<tr class="${when(b).replace(' ', '-')}"><th scope="row">${esc(instant(b.start))}</th><td>${esc(instant(b.end))}</td><td>${esc(scope(b.surfaces))}</td><td>${esc(scope(b.tasks))}</td><td>${esc(scope(b.resellers))}</td><td>${esc(b.mode === 'dry_run' ? 'dry run (counted, not refused)' : `refused with ${b.status}`)}</td><td>${when(b)}</td></tr>`,
+        `<tr class="${when(b).replace(' ', '-')}"><th scope="row">${esc(instant(b.start))}</th><td>${esc(instant(b.end))}</td><td>${esc(scope(b.surfaces))}</td><td>${esc(scope(b.tasks))}</td><td>${esc(scope(b.resellers))}</td><td>${esc(effect(b))}</td><td>${when(b)}</td><td class="num">${b.refused}</td><td class="num">${b.wouldRefuse}</td><td>${esc(b.note ?? '')}</td></tr>`,
     )
     .join('\n');
-  return `<table id="brownouts-table"><caption>Brownout windows, in UTC</caption>
-<thead><tr><th scope="col">Start</th><th scope="col">End</th><th scope="col">Surfaces</th><th scope="col">Tasks</th><th scope="col">Resellers</th><th scope="col">Effect</th><th scope="col">When</th></tr></thead>
+  return `${switchText}<table id="brownouts-table"><caption>Brownout windows, in UTC</caption>
+<thead><tr><th scope="col">Start</th><th scope="col">End</th><th scope="col">Surfaces</th><th scope="col">Tasks</th><th scope="col">Resellers</th><th scope="col">Effect</th><th scope="col">When</th><th scope="col">Refused</th><th scope="col">Would refuse</th><th scope="col">Note</th></tr></thead>
 <tbody>
 ${body}
 </tbody></table>`;
@@ -201,6 +216,8 @@ function sparkline(daily: readonly number[]): string {
   return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${sum(daily)} calls, at most ${Math.max(0, ...daily)} a day"><polyline points="${points}"/></svg>`;
 }
 
+const effect = (b: BrownoutView) =>
+  b.dryRun ? 'dry run (counted, not refused)' : b.goneAfterSunset ? 'refused with 503, 410 after the sunset' : 'refused with 503';
 const readiness = (ready: boolean) => (ready ? '<span class="badge ready">ready</span>' : '<span class="badge active">still calling</span>');
 const taskLabel = (r: { surface: string; task: string }) => (r.surface === 'directory' ? `directory ${r.task || '(none)'}` : r.task || '(no task)');
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

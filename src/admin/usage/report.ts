@@ -2,7 +2,7 @@
 // each of the last days, when each was last seen, and whether it is ready for the sunset (no call
 // for `quietDays`). A pure function of the ledger's records and the clock; the operator page and
 // `bridge usage` print the same report.
-import type { LedgerDay, LedgerEntry } from './ledger.js';
+import type { LedgerEntry, LedgerTaskDays } from '../../store/ledger.js';
 
 export interface UsageOptions {
   /** Days of daily counts shown, ending today (UTC). */
@@ -68,7 +68,7 @@ export function windowStart(now: Date, options: UsageOptions = DEFAULT_USAGE_OPT
 
 export function usageReport(
   entries: readonly LedgerEntry[],
-  days: readonly LedgerDay[],
+  taskDays: readonly LedgerTaskDays[],
   now: Date,
   options: UsageOptions = DEFAULT_USAGE_OPTIONS,
 ): UsageReport {
@@ -110,17 +110,20 @@ export function usageReport(
 
   const taskDaily = new Map<string, { surface: string; task: string; daily: number[] }>();
   const totalDaily = new Array<number>(window.length).fill(0);
-  for (const day of days) {
-    const i = dayIndex.get(day.day);
-    const row = rows.get(rowKey(day, day.reseller));
-    if (i === undefined || !row) continue;
-    row.daily[i]! += day.count;
-    row.windowTotal += day.count;
-    totalDaily[i]! += day.count;
-    const taskKey = `${day.surface}\u0000${day.task}`;
+  for (const perTask of taskDays) {
+    const row = rows.get(rowKey(perTask, perTask.reseller));
+    if (!row) continue;
+    const taskKey = `${perTask.surface}\u0000${perTask.task}`;
     let series = taskDaily.get(taskKey);
-    if (!series) taskDaily.set(taskKey, (series = { surface: day.surface, task: day.task, daily: new Array<number>(window.length).fill(0) }));
-    series.daily[i]! += day.count;
+    if (!series) taskDaily.set(taskKey, (series = { surface: perTask.surface, task: perTask.task, daily: new Array<number>(window.length).fill(0) }));
+    for (const [day, count] of perTask.days) {
+      const i = dayIndex.get(day);
+      if (i === undefined) continue;
+      row.daily[i]! += count;
+      row.windowTotal += count;
+      totalDaily[i]! += count;
+      series.daily[i]! += count;
+    }
   }
 
   const quietDaysSince = (lastSeen: string) => Math.max(0, Math.floor((now.getTime() - Date.parse(lastSeen)) / DAY_MS));

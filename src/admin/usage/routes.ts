@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Router, type Response } from 'express';
-import type { LedgerReader } from './ledger.js';
+import type { LedgerReader } from '../../store/ledger.js';
 import type { PendingChange } from '../../store/store.js';
 import { OPERATOR_PAGE_SCRIPT } from './browser-script.js';
 import { ledgerCsv, ledgerJson } from './export.js';
-import { ASSET_PATHS, renderOperatorPage, type BrownoutView } from './page.js';
+import { ASSET_PATHS, renderOperatorPage, type BrownoutCalendar } from './page.js';
 import { readUsageReport } from './read.js';
 import type { UsageOptions } from './report.js';
 
@@ -16,7 +16,7 @@ export interface UsageDeps {
   ledger: LedgerReader;
   /** Pending, applying and failed scheduled changes. */
   scheduledChanges(): Promise<PendingChange[]>;
-  brownouts(): Promise<BrownoutView[]>;
+  brownouts(): Promise<BrownoutCalendar>;
   now(): Date;
   options: UsageOptions;
 }

@@ -1,7 +1,8 @@
 // `usage`: who still calls the legacy API — the operator page's table, as text or --json.
 import { readUsageReport } from '../../admin/usage/read.js';
 import { DEFAULT_USAGE_OPTIONS, type UsageReport } from '../../admin/usage/report.js';
-import type { LedgerReader } from '../../admin/usage/ledger.js';
+import type { LedgerReader } from '../../store/ledger.js';
+import { cliConfig, withStore } from '../context.js';
 import { writeJson, type CliIo } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -10,6 +11,12 @@ export interface UsageCommandOptions {
   days?: number;
   quietDays?: number;
   json?: boolean;
+}
+
+/** Reads the ledger of the store `npm start` uses; no v3 key is needed. */
+export async function usageCommand(io: CliIo, options: UsageCommandOptions): Promise<void> {
+  const config = cliConfig(io);
+  await withStore(config, (store) => printUsage(io, store, new Date(), { quietDays: config.env.BRIDGE_SUNSET_QUIET_DAYS, ...options }));
 }
 
 export async function printUsage(io: CliIo, reader: LedgerReader, now: Date, options: UsageCommandOptions): Promise<void> {

@@ -2,7 +2,7 @@
 // reads its parameters, calls one core use case, and renders its outcome.
 import type { ChangeKind, ChangeRequest } from '../../core/index.js';
 import { overview } from '../legacy/index.js';
-import { answerFailure, badRequest, ok, type Task, type TaskContext } from './answer.js';
+import { answerFailure, badRequest, ok, planned, type Task, type TaskContext } from './answer.js';
 
 function changeRequest(ctx: TaskContext, kind: ChangeKind): ChangeRequest {
   return {
@@ -23,8 +23,10 @@ function immediate(kind: 'upgrade' | 'downgrade' | 'close'): Task {
         actor: 'legacy',
         action: `immediate_${kind}`,
         deadline: ctx.deadline,
+        dryRun: ctx.dryRun !== undefined,
       });
-      return outcome.kind === 'rejected' ? badRequest(outcome.errors) : ok();
+      if (outcome.kind === 'rejected') return badRequest(outcome.errors);
+      return ctx.dryRun ? planned(ctx, outcome.kind === 'applied' ? 'change' : 'no_change', outcome.v3Calls) : ok();
     } catch (error) {
       return answerFailure(error);
     }
@@ -40,8 +42,10 @@ function scheduled(kind: 'upgrade' | 'downgrade' | 'close'): Task {
         request: { ...changeRequest(ctx, kind), kind },
         action: `scheduled_${kind}`,
         deadline: ctx.deadline,
+        dryRun: ctx.dryRun !== undefined,
       });
-      return outcome.kind === 'rejected' ? badRequest(outcome.errors) : ok();
+      if (outcome.kind === 'rejected') return badRequest(outcome.errors);
+      return ctx.dryRun ? planned(ctx, 'schedule', outcome.v3Calls, outcome.effectiveAt) : ok();
     } catch (error) {
       return answerFailure(error);
     }
@@ -50,8 +54,14 @@ function scheduled(kind: 'upgrade' | 'downgrade' | 'close'): Task {
 
 const overviewTask: Task = async (ctx) => {
   try {
-    const outcome = await ctx.core.accountOverview({ reseller: ctx.reseller, username: ctx.params.get('user'), deadline: ctx.deadline });
-    return outcome.kind === 'rejected' ? badRequest(outcome.errors) : { status: 200, doc: overview(outcome.overview) };
+    const outcome = await ctx.core.accountOverview({
+      reseller: ctx.reseller,
+      username: ctx.params.get('user'),
+      deadline: ctx.deadline,
+      dryRun: ctx.dryRun !== undefined,
+    });
+    if (outcome.kind === 'rejected') return badRequest(outcome.errors);
+    return ctx.dryRun ? planned(ctx, 'read') : { status: 200, doc: overview(outcome.overview) };
   } catch (error) {
     return answerFailure(error);
   }

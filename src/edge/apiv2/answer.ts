@@ -1,7 +1,9 @@
 // What a legacy task answers: a status and a document. Shared by the task modules.
 import type { ResellerMapping } from '../../config/mappings.js';
 import { ChangeInFlightError, type Core } from '../../core/index.js';
-import { errors, success, type LegacyDocument, type LegacyParams } from '../legacy/index.js';
+import { dryRunPlan } from '../dry-run.js';
+import type { Explanation } from '../explain/explain.js';
+import { dryRun, errors, success, type DryRunOutcome, type LegacyDocument, type LegacyParams } from '../legacy/index.js';
 import type { RequestOutcome } from '../request-summary.js';
 import { upstreamFailureAnswer } from '../upstream-failures.js';
 
@@ -20,12 +22,24 @@ export interface TaskContext {
   core: Core;
   /** Absolute ms: no v3 attempt of this request starts after it. */
   deadline: number;
+  /** Set for `X-Bridge-Dry-Run: 1`: the use case writes nothing and the task answers its plan. */
+  dryRun?: { explanation: Explanation } | undefined;
 }
 
 export type Task = (ctx: TaskContext) => Promise<TaskAnswer>;
 
 export const ok = (): TaskAnswer => ({ status: 200, doc: success() });
 export const badRequest = (messages: readonly string[]): TaskAnswer => ({ status: 400, doc: errors(messages) });
+
+/** A dry run's answer: what the task would have done. */
+export function planned(
+  ctx: TaskContext,
+  outcome: DryRunOutcome,
+  v3Writes: readonly { method: string; path: string; body: unknown }[] = [],
+  effectiveAt?: string,
+): TaskAnswer {
+  return { status: 200, doc: dryRun(dryRunPlan(ctx.dryRun!.explanation, outcome, v3Writes, effectiveAt)) };
+}
 
 /** Failures that are not the client's: upstream (502/503/504) and a change being applied (409). */
 export function answerFailure(error: unknown): TaskAnswer {

@@ -1,7 +1,7 @@
 // reseller.pending tasks (DESIGN.md §3): list and delete. Listing makes no v3 call.
 import type { ChangeType, PendingListing } from '../../core/index.js';
 import { pendingList, type PendingEntry } from '../legacy/index.js';
-import { answerFailure, badRequest, ok, type Task } from './answer.js';
+import { answerFailure, badRequest, ok, planned, type Task } from './answer.js';
 
 const TYPE_LABELS: Record<ChangeType, string> = {
   upgrade: 'Account Upgrade',
@@ -30,13 +30,20 @@ const list: Task = async (ctx) => {
     username: ctx.params.get('username') || undefined,
     type: (type || undefined) as ChangeType | undefined,
   });
+  if (ctx.dryRun) return planned(ctx, 'read');
   return { status: 200, doc: pendingList(changes.map((c) => pendingEntry(c, ctx.reseller.label))) };
 };
 
 const remove: Task = async (ctx) => {
   try {
-    const outcome = await ctx.core.cancelPendingChange({ reseller: ctx.reseller, username: ctx.params.get('user'), deadline: ctx.deadline });
-    return outcome.kind === 'rejected' ? badRequest(outcome.errors) : ok();
+    const outcome = await ctx.core.cancelPendingChange({
+      reseller: ctx.reseller,
+      username: ctx.params.get('user'),
+      deadline: ctx.deadline,
+      dryRun: ctx.dryRun !== undefined,
+    });
+    if (outcome.kind === 'rejected') return badRequest(outcome.errors);
+    return ctx.dryRun ? planned(ctx, 'cancel') : ok();
   } catch (error) {
     return answerFailure(error);
   }

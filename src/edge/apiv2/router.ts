@@ -14,6 +14,8 @@ import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
 import type { LegacyAuthenticator } from '../auth.js';
 import { announceDeprecation } from '../deprecation-headers.js';
+import { wantsDryRun } from '../dry-run.js';
+import { explainApiv2Task } from '../explain/explain.js';
 import { formatOfPath, internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
 import { sentStatus, statusModeOf, type LegacyStatusMode } from '../legacy-statuses.js';
 import {
@@ -154,6 +156,9 @@ async function dispatch(deps: Apiv2Deps, req: Request, res: Response): Promise<v
     reseller,
     core: deps.core,
     deadline: Date.now() + REQUEST_BUDGET_MS,
+    dryRun: wantsDryRun(req)
+      ? { explanation: explainApiv2Task({ module, task: name, format: state.format, params, reseller, mappings: deps.mappings }) }
+      : undefined,
   });
   if (answer.cause) deps.logger.warn({ err: answer.cause, requestId: trace.requestId, reseller: reseller.api_user }, 'legacy task failed');
   send(deps, res, answer);

@@ -15,6 +15,11 @@ export function changed(res: Response, businessUid: string): void {
   json(res, 200, { business_id: businessUid }, 'success');
 }
 
+/** A dry run's answer: the plan, with the business id the change would have answered. */
+export function planned(res: Response, body: unknown): void {
+  json(res, 200, body, 'success');
+}
+
 export function accessDenied(res: Response): void {
   const trace = traceOf(res);
   trace.format = 'text';

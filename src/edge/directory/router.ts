@@ -8,15 +8,17 @@ import type { DirectoryMapping, Mappings } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
 import { announceDeprecation } from '../deprecation-headers.js';
+import { dryRunPlan, wantsDryRun } from '../dry-run.js';
+import { explainDirectoryChange } from '../explain/explain.js';
 import { internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
-import { LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
+import { dryRunBody, LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
 import { traceOf, type RequestTrace } from '../request-context.js';
 import type { RequestOutcome } from '../request-summary.js';
 import { upstreamFailureAnswer } from '../upstream-failures.js';
 import { DirectoryAuthenticator } from './authenticate.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 import * as answer from './render.js';
-import { directoryUseCases, type DirectoryUseCases } from './use-cases.js';
+import { directoryUseCases, type DirectoryChangeOutcome, type DirectoryUseCases } from './use-cases.js';
 
 const REQUEST_BUDGET_MS = 20_000;
 /** The route under the router's mount point, `/v1/partners/accounts`. */
@@ -138,8 +140,10 @@ async function changePackage(
 
   // The use case, then its answer.
   state.taskStarted = true;
+  const dryRun = wantsDryRun(req);
+  let outcome: DirectoryChangeOutcome;
   try {
-    const outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS);
+    outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS, dryRun);
     if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
   } catch (error) {
     const failure = upstreamFailureAnswer(error);
@@ -147,7 +151,14 @@ async function changePackage(
     deps.logger.warn({ err: error, requestId: trace.requestId, directory: directory.id }, 'directory change failed upstream');
     return answer.failed(res, failure.status, failure.message, failure.outcome);
   }
-  answer.changed(res, businessUid!);
+  if (!dryRun) return answer.changed(res, businessUid!);
+  const explanation = explainDirectoryChange({
+    directory,
+    customer: { name: businessUid!, accountId: customer.accountId },
+    change: parsed.change,
+    mappings: deps.mappings,
+  });
+  answer.planned(res, dryRunBody(dryRunPlan(explanation, outcome.outcome, outcome.v3Writes), { business_id: businessUid! }));
 }
 
 function directoryErrors(deps: DirectoryDeps, surface: Surface) {

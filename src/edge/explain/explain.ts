@@ -9,7 +9,7 @@ import { digestsEqual, hashToken } from '../../core/credentials.js';
 import { unknownUserProblem as userProblem } from '../../core/index.js';
 import { targetPackage, validateRequest, type ChangeKind, type ChangeRequest } from '../../rules/account.js';
 import type { Offering } from '../../v3/schemas.js';
-import { parseDirectoryParams, tokenFromHeader } from '../directory/params.js';
+import { parseDirectoryParams, tokenFromHeader, type DirectoryChange } from '../directory/params.js';
 import { normaliseParams, parseFormPairs, type LegacyParams } from '../legacy/index.js';
 import type { LegacyRequest } from './legacy-request.js';
 import { v3Call, type V3Call } from './v3-calls.js';
@@ -91,11 +91,28 @@ function explainApiv2(request: LegacyRequest, mappings: Mappings, options: Expla
   const tasks = module === 'account' ? ACCOUNT_TASKS : PENDING_TASKS;
   if (task === undefined || !tasks.has(task)) return refuse(explanation, 404, [`Not found: reseller.${module} has no task "${task ?? ''}" (${[...tasks].join(', ')})`]);
   if (params.malformed.length) return refuse(explanation, 400, params.malformed.map((name) => `${name} must be a single value`));
+  return explainTask(explanation, module, task, params, reseller.mapping, mappings);
+}
 
-  if (module === 'pending') return explainPending(explanation, task, params, reseller.mapping, mappings);
-  if (task === 'overview') return explainOverview(explanation, params, reseller.mapping, mappings);
+/** An authenticated apiv2 task (the dry run starts here: the edge has authenticated already). */
+export function explainApiv2Task(input: {
+  module: 'account' | 'pending';
+  task: string;
+  format: 'json' | 'xml';
+  params: LegacyParams;
+  reseller: ResellerMapping;
+  mappings: Mappings;
+}): Explanation {
+  const { module, task, reseller } = input;
+  const explanation: Explanation = { ...blank('apiv2', `reseller.${module}`, input.format), task, reseller: reseller.api_user, keyVariable: reseller.api_key_env };
+  return explainTask(explanation, module, task, input.params, reseller, input.mappings);
+}
+
+function explainTask(explanation: Explanation, module: string, task: string, params: LegacyParams, reseller: ResellerMapping, mappings: Mappings): Explanation {
+  if (module === 'pending') return explainPending(explanation, task, params, reseller, mappings);
+  if (task === 'overview') return explainOverview(explanation, params, reseller, mappings);
   const [timing, kind] = task.split('_') as ['immediate' | 'scheduled', 'upgrade' | 'downgrade' | 'close'];
-  return explainChange(explanation, timing, kind, params, reseller.mapping, mappings);
+  return explainChange(explanation, timing, kind, params, reseller, mappings);
 }
 
 type ResellerLookup = { ok: true; mapping: ResellerMapping } | { ok: false; problem: string };
@@ -304,15 +321,30 @@ function explainDirectory(request: LegacyRequest, businessUid: string, mappings:
   const directory = directoryOf(tokenFromHeader(request.headers.authorization), mappings);
   const customer = directory && mappings.customers.find((c) => c.business_uid === businessUid && c.reseller === directory.reseller);
   if (!directory || !customer) return refuse(base, 401, ['HTTP Token: Access denied.']);
-  const reseller = mappings.resellerByUser.get(directory.reseller)!;
-  const explanation: Explanation = { ...base, reseller: reseller.api_user, keyVariable: reseller.api_key_env, customer: named(customer) };
-
   const parsed = parseDirectoryParams(
     [...parseFormPairs(request.rawQuery), ...request.body],
     Object.keys(directory.packages),
   );
-  if (!parsed.ok) return refuse(explanation, 422, parsed.errors);
-  const { change } = parsed;
+  const explanation = explainDirectoryChange({ directory, customer: named(customer), change: parsed.ok ? parsed.change : {}, mappings });
+  return parsed.ok ? explanation : refuse({ ...explanation, calls: [], checks: [], bridgeKeeps: [], notes: [] }, 422, parsed.errors);
+}
+
+/** An authenticated directory change, its parameters valid (the dry run starts here). */
+export function explainDirectoryChange(input: {
+  directory: DirectoryMapping;
+  customer: { name: string; accountId: string };
+  change: DirectoryChange;
+  mappings: Mappings;
+}): Explanation {
+  const { directory, customer, change, mappings } = input;
+  const reseller = mappings.resellerByUser.get(directory.reseller)!;
+  const explanation: Explanation = {
+    ...blank('directory', 'change_package', 'json'),
+    task: 'change_package',
+    reseller: reseller.api_user,
+    keyVariable: reseller.api_key_env,
+    customer,
+  };
   const keeps = [
     ...(change.tags ? [`the business's tags (${change.tags.join(', ') || 'none: cleared'}): v3 has no tags`] : []),
     ...(change.subscriptionParams
@@ -324,7 +356,7 @@ function explainDirectory(request: LegacyRequest, businessUid: string, mappings:
   if (change.packageName === undefined) {
     return {
       ...explanation,
-      calls: [{ step: 1, phase: 'now', uses: [], ...v3Call('GetAccountState', customer.account_id), purpose: 'confirm the account exists upstream; no offerings are written' }],
+      calls: [{ step: 1, phase: 'now', uses: [], ...v3Call('GetAccountState', customer.accountId), purpose: 'confirm the account exists upstream; no offerings are written' }],
       bridgeKeeps: [...keeps, 'an audit record of the update'],
       notes,
     };
@@ -332,7 +364,7 @@ function explainDirectory(request: LegacyRequest, businessUid: string, mappings:
   const change_: ChangeRequest = { kind: 'change', packageName: directory.packages[change.packageName], ips: [], ipGroups: [] };
   const problems = validateRequest(change_, reseller, mappings, new Set());
   if (problems.length) return refuse(explanation, 422, problems);
-  const planned = changeCalls(change_, customer.account_id, mappings, 'now', 1);
+  const planned = changeCalls(change_, customer.accountId, mappings, 'now', 1);
   return {
     ...explanation,
     calls: planned.calls,

@@ -30,12 +30,15 @@ export const OVERVIEW_FIELDS = [
 export type OverviewField = (typeof OVERVIEW_FIELDS)[number];
 export type Overview = Partial<Record<OverviewField, string | number>>;
 
+import type { DryRunPlan } from './dry-run.js';
+
 export type LegacyDocument =
   | { kind: 'success' }
   | { kind: 'errors'; errors: readonly string[] }
   | { kind: 'fault'; code: number; message: string }
   | { kind: 'pending'; entries: readonly PendingEntry[] }
-  | { kind: 'overview'; overview: Overview };
+  | { kind: 'overview'; overview: Overview }
+  | { kind: 'dry_run'; plan: DryRunPlan };
 
 export const success = (): LegacyDocument => ({ kind: 'success' });
 export const errors = (messages: readonly string[]): LegacyDocument => ({ kind: 'errors', errors: messages });
@@ -47,3 +50,4 @@ export const unauthorized = (): LegacyDocument => ({
 export const notFound = (): LegacyDocument => ({ kind: 'fault', code: 404, message: 'Not found' });
 export const pendingList = (entries: readonly PendingEntry[]): LegacyDocument => ({ kind: 'pending', entries });
 export const overview = (fields: Overview): LegacyDocument => ({ kind: 'overview', overview: fields });
+export const dryRun = (plan: DryRunPlan): LegacyDocument => ({ kind: 'dry_run', plan });

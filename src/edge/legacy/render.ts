@@ -1,6 +1,7 @@
 // Writes a legacy document as the client asked: `json` (also the default with no suffix) or `xml`.
 // JSON and XML differ in more than syntax: XML wraps everything in `<result>`, lists pending
 // changes under `<pending><user>` with `date` before the lists, and the overview under `<overview>`.
+import { dryRunBody } from './dry-run.js';
 import { OVERVIEW_FIELDS, type LegacyDocument, type Overview, type PendingEntry } from './document.js';
 import { toJson } from './json.js';
 import { list, record, type Tree, type TreeRecord } from './tree.js';
@@ -37,8 +38,20 @@ export function documentTree(doc: LegacyDocument, format: LegacyFormat): Tree {
         : record(['pending', list('user', doc.entries.map(pendingXml))]);
     case 'overview':
       return format === 'json' ? overviewRecord(doc.overview) : record(['overview', overviewRecord(doc.overview)]);
+    case 'dry_run':
+      return treeOf(dryRunBody(doc.plan), 'item');
   }
 }
+
+/** A JSON value as a tree; a list's XML items are named after its field (`offerings` → `offering`). */
+function treeOf(value: unknown, item: string): Tree {
+  if (Array.isArray(value)) return list(item, value.map((v) => treeOf(v, 'item')));
+  if (value !== null && typeof value === 'object')
+    return record(...Object.entries(value).map(([name, v]) => [name, treeOf(v, singular(name))] as const));
+  return typeof value === 'number' ? value : String(value);
+}
+
+const singular = (name: string) => ({ v3_reads: 'call', v3_writes: 'call', bridge_keeps: 'item' })[name] ?? (name.endsWith('s') ? name.slice(0, -1) : 'item');
 
 function pendingJson(entry: PendingEntry): TreeRecord {
   return record(
