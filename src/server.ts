@@ -13,9 +13,13 @@ import { resolveBillingDays } from './core/billing-days.js';
 import { BrownoutGate } from './core/brownout-gate.js';
 import { createCore, type Core } from './core/index.js';
 import { UsageLedger } from './core/usage-ledger.js';
+import { accessLog } from './edge/access-log.js';
+import type { Apiv2Stage } from './edge/apiv2/router.js';
 import { createApp } from './edge/app.js';
 import { LegacyAuthenticator } from './edge/auth.js';
 import { answerClientError } from './edge/client-error.js';
+import type { DirectoryStage } from './edge/directory/router.js';
+import type { ObserveRequest } from './edge/request-summary.js';
 import type { Logger } from './log.js';
 import { readinessChecks } from './health/checks.js';
 import { Readiness } from './health/readiness.js';
@@ -35,6 +39,10 @@ export interface BridgeOptions {
   listen?: boolean;
   scheduler?: Partial<SchedulerOptions>;
   upstream?: Partial<V3UpstreamOptions>;
+  /** Also told of every answered request, after the access log (tests read summaries this way). */
+  observeRequest?: ObserveRequest;
+  /** Edge stages run between authentication and the task (brownouts, for instance). */
+  edgeStages?: { apiv2?: readonly Apiv2Stage[]; directory?: readonly DirectoryStage[] };
 }
 
 export interface Bridge {
@@ -83,15 +91,24 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     const scheduler = createScheduler(config, { core, logger, now, ratePerSecond, metrics }, options.scheduler);
     const readiness = startReadiness(config, { store, v3For, logger, upstream: simulator ? 'the embedded simulator' : baseUrl }, closers);
     const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
+    const observers: ObserveRequest[] = [
+      accessLog(logger),
+      (summary) => metrics.observeRequest(summary),
+      (summary) => ledger.observe(summary),
+      ...(options.observeRequest ? [options.observeRequest] : []),
+    ];
     const app = createApp({
       config,
       core,
       storeKind: store.kind,
       authenticator: new LegacyAuthenticator(config.mappings.resellers, config.v3Keys),
       logger,
-      now,
-      simulator,
       readiness,
+      observeRequest: (summary) => {
+        for (const observe of observers) observe(summary);
+      },
+      ...(options.edgeStages?.apiv2 ? { apiv2Stages: options.edgeStages.apiv2 } : {}),
+      ...(options.edgeStages?.directory ? { directoryStages: options.edgeStages.directory } : {}),
     });
     let server: Server | undefined;
     let admin: AdminListener | undefined;

@@ -54,6 +54,7 @@ beforeAll(async () => {
     SENDGRID_API_KEY: SECRETS.v3Key,
     SIMULATOR_API_KEY: SECRETS.v3Key,
     LOG_LEVEL: 'trace',
+    BRIDGE_LEGACY_STATUSES: 'http', // real statuses, so each exchange below is told apart by its status
   });
   [bridgeUrl, simUrl, adminUrl] = await Promise.all([
     bridge.waitForLoggedUrl('bridge listening'),

@@ -26,6 +26,8 @@ const envSchema = z.object({
   /** Up to this much random delay is added to each pass, so instances do not claim in lockstep. */
   BRIDGE_SCHEDULER_JITTER_MS: z.coerce.number().int().min(0).default(2_000),
   BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
+  /** Legacy errors answered with HTTP 200 as the original server did (`original`), or with real statuses (`http`). */
+  BRIDGE_LEGACY_STATUSES: z.enum(['original', 'http']).default('original'),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
   /** How long a shutdown waits for requests and scheduler attempts in flight before cutting them. */

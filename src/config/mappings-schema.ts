@@ -17,8 +17,15 @@ export const resellerSchema = z.strictObject({
   /** IPs the reseller may hand to its customers through `ip[]`. */
   ips: z.array(ipv4).default([]),
   ip_groups: z.array(nonEmpty).default([]),
-  /** Answer errors with HTTP 200, as the original server did. */
-  errors_with_http_200: z.boolean().default(false),
+  /** `original`: legacy errors answered with HTTP 200, as the original server did; `http`: real statuses. Unset: BRIDGE_LEGACY_STATUSES. */
+  legacy_statuses: z.enum(['original', 'http']).optional(),
+  /** The older name of the same setting: true is `original`, false is `http`. */
+  errors_with_http_200: z.boolean().optional(),
+}).transform(({ errors_with_http_200: alias, ...reseller }, ctx) => {
+  const fromAlias = alias === undefined ? undefined : alias ? 'original' : 'http';
+  if (reseller.legacy_statuses && fromAlias && reseller.legacy_statuses !== fromAlias)
+    ctx.addIssue({ code: 'custom', message: `errors_with_http_200: ${alias} contradicts legacy_statuses "${reseller.legacy_statuses}"` });
+  return { ...reseller, legacy_statuses: reseller.legacy_statuses ?? fromAlias };
 });
 export type ResellerMapping = z.infer<typeof resellerSchema>;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadMappings } from '../../src/config/mappings.js';
+import { verifyPassword } from '../../src/core/credentials.js';
 import { LegacyAuthenticator } from '../../src/edge/auth.js';
 
 const mappings = loadMappings('mappings');
@@ -9,6 +10,18 @@ const keys = new Map([
   ['your_sendgrid_username', 'SG.main-key'],
   ['second_reseller', 'SG.second-key'],
 ]);
+
+/** A password check that answers like the real one and counts its calls. */
+function countingVerify() {
+  let calls = 0;
+  return {
+    verify: async (password: string, hash: string) => {
+      calls++;
+      return verifyPassword(password, hash);
+    },
+    calls: () => calls,
+  };
+}
 
 function authenticator(now = { t: 0 }) {
   return new LegacyAuthenticator(mappings.resellers, keys, { now: () => now.t, throttleFailures: 3, throttleWindowMs: 60_000 });
@@ -35,15 +48,72 @@ describe('the three legacy auth styles', () => {
 });
 
 describe('caching and throttling', () => {
-  it('remembers a success until it expires', async () => {
+  it('remembers a success until it expires: one hash for two logins, a new one after 5 minutes', async () => {
     const clock = { t: 1_000 };
-    const auth = authenticator(clock);
+    const counted = countingVerify();
+    const auth = new LegacyAuthenticator(mappings.resellers, keys, { now: () => clock.t, verify: counted.verify });
     const creds = { apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password' };
     expect(await auth.authenticate(creds)).toBe(main);
-    // A cached success answers without hashing: far faster than scrypt, and still right.
+    clock.t += 4 * 60_000;
     expect(await auth.authenticate(creds)).toBe(main);
-    clock.t += 6 * 60_000;
+    expect(counted.calls()).toBe(1);
+    clock.t += 2 * 60_000;
     expect(await auth.authenticate(creds)).toBe(main);
+    expect(counted.calls()).toBe(2);
+  });
+
+  it('remembers a failure for 30 s: the same wrong guess again costs no hash', async () => {
+    const clock = { t: 1_000 };
+    const counted = countingVerify();
+    const auth = new LegacyAuthenticator(mappings.resellers, keys, { now: () => clock.t, verify: counted.verify });
+    const creds = { apiUser: 'your_sendgrid_username', apiKey: 'wrong' };
+    expect(await auth.check(creds)).toMatchObject({ ok: false, reason: 'wrong_credentials' });
+    clock.t += 20_000;
+    expect(await auth.check(creds)).toMatchObject({ ok: false, reason: 'wrong_credentials' });
+    expect(counted.calls()).toBe(1);
+    clock.t += 11_000;
+    await auth.check(creds);
+    expect(counted.calls()).toBe(2);
+  });
+
+  it('throttles per (api_user, client address): guesses from elsewhere do not lock the owner out', async () => {
+    const clock = { t: 0 };
+    const auth = authenticator(clock);
+    for (let i = 0; i < 5; i++) {
+      clock.t += 1;
+      await auth.check({ apiUser: 'your_sendgrid_username', apiKey: `wrong-${i}`, client: '203.0.113.9' });
+    }
+    expect(await auth.check({ apiUser: 'your_sendgrid_username', apiKey: 'another', client: '203.0.113.9' })).toMatchObject({
+      ok: false,
+      reason: 'throttled',
+    });
+    expect(await auth.check({ apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password', client: '198.51.100.7' })).toMatchObject({
+      ok: true,
+      reseller: main,
+    });
+  });
+
+  it('a credential verified minutes ago keeps working through a flood of wrong guesses from its own address', async () => {
+    const clock = { t: 0 };
+    const auth = authenticator(clock);
+    const owner = { apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password', client: '198.51.100.7' };
+    expect((await auth.check(owner)).ok).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      clock.t += 1_000;
+      await auth.check({ ...owner, apiKey: `guess-${i}` });
+    }
+    expect(await auth.check({ ...owner, apiKey: 'guess-x' })).toMatchObject({ ok: false, reason: 'throttled' });
+    expect(await auth.check(owner)).toMatchObject({ ok: true, reseller: main });
+  });
+
+  it('refuses a password holding NUL without hashing it', async () => {
+    const counted = countingVerify();
+    const auth = new LegacyAuthenticator(mappings.resellers, keys, { verify: counted.verify });
+    expect(await auth.check({ apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password\u0000' })).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(counted.calls()).toBe(0);
   });
 
   it('throttles an api_user after repeated failures, even for the right password', async () => {
@@ -91,5 +161,50 @@ describe('caching and throttling', () => {
     );
     expect(results.every((r) => r === undefined)).toBe(true);
     expect(peak).toBe(2);
+  });
+});
+
+describe('the bounded hash queue', () => {
+  /** A password check that finishes only when the test says so, recording which password it was given. */
+  function gatedVerify() {
+    const started: string[] = [];
+    const gates: (() => void)[] = [];
+    return {
+      started,
+      verify: (password: string, hash: string) => {
+        started.push(password);
+        // Only the demo reseller's own password matches its own hash (no scrypt: the test controls time).
+        return new Promise<boolean>((resolve) => gates.push(() => resolve(hash === main.password_hash && password === 'your_sendgrid_password')));
+      },
+      /** Lets the oldest running check finish. */
+      releaseOne: () => gates.shift()!(),
+      running: () => gates.length,
+    };
+  }
+
+  it('a flood of unknown api_users delays a known login by at most the hashes already running, and overflows as "busy"', async () => {
+    const gate = gatedVerify();
+    const auth = new LegacyAuthenticator(mappings.resellers, keys, { verify: gate.verify, maxQueuedHashes: 16 });
+    const flood = Array.from({ length: 300 }, (_, i) => auth.check({ apiUser: `nobody-${i}`, apiKey: 'x', client: '203.0.113.9' }));
+    // 2 running, 16 queued: the other 282 are answered at once.
+    const busy = await Promise.all(flood.slice(18));
+    expect(busy.every((r) => !r.ok && r.reason === 'busy')).toBe(true);
+    expect(gate.started).toHaveLength(2);
+
+    const owner = auth.check({ apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password', client: '198.51.100.7' });
+    gate.releaseOne(); // the first slot to free goes to the known user, ahead of 16 queued unknown ones
+    await expect.poll(() => gate.started.length).toBe(3);
+    expect(gate.started[2]).toBe('your_sendgrid_password');
+    while (gate.running()) gate.releaseOne();
+    expect(await owner).toMatchObject({ ok: true, reseller: main });
+    // Drain the queue: each released check hands its slot to the next unknown api_user.
+    while (gate.started.length < 19) {
+      await expect.poll(() => gate.running()).toBeGreaterThan(0);
+      while (gate.running()) gate.releaseOne();
+    }
+    while (gate.running()) gate.releaseOne();
+    const unknown = await Promise.all(flood.slice(0, 18));
+    expect(unknown.every((r) => !r.ok && r.reason === 'unknown_user')).toBe(true);
+    expect(gate.started).toHaveLength(19); // every unknown api_user that was not refused cost a full hash
   });
 });

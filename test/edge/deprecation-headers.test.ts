@@ -39,7 +39,8 @@ function expectSignal(headers: Record<string, string>, entry: Partial<SignalEntr
   expect(links.rel('sunset').map((l) => l.uri)).toEqual([entry.policy]);
 }
 
-const current = useTestBridge();
+// Real statuses, so each case below is told apart by its status (the default original mode answers 200).
+const current = useTestBridge({ BRIDGE_LEGACY_STATUSES: 'http' });
 const TOKEN = 'aaaabbbbccccddddeeeeffff11112222';
 const apiv2 = (path: string, body: string) => request(current().url).post(path).type('form').send(body);
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startBridge, type Bridge, type BridgeOptions } from '../../src/server.js';
@@ -66,22 +66,24 @@ export const DEMO = {
 export const AUTH = `api_user=${DEMO.apiUser}&api_key=${DEMO.password}`;
 
 /**
- * One bridge for a test file: the simulator is reset before each test, and after each test every
- * request the bridge sent upstream must be one the official v3 spec allows.
+ * A fresh bridge for each test of a file: its own store and simulator, so no test sees what
+ * another wrote. After each test, every request the bridge sent upstream must be one the official
+ * v3 spec allows.
  */
-export function useTestBridge(): () => TestBridge {
+export function useTestBridge(env: Record<string, string> = {}, options: Partial<BridgeOptions> = {}): () => TestBridge {
   let bridge: TestBridge | undefined;
-  beforeAll(async () => {
-    bridge = await startTestBridge();
+  beforeEach(async () => {
+    bridge = await startTestBridge(env, options);
+    bridge.simulator!.clearRequests(); // start-up reads (billing days) are not the test's
   });
-  afterAll(async () => bridge?.stop());
-  beforeEach(() => {
-    bridge!.simulator!.reset();
-    bridge!.simulator!.clearRequests();
-  });
-  afterEach(() => {
-    for (const r of bridge!.simulator!.requests) expect(validateRecordedV3Request(r), `${r.method} ${r.path}`).toEqual([]);
-    bridge!.simulator!.faults.clear();
+  afterEach(async () => {
+    const finished = bridge!;
+    bridge = undefined;
+    try {
+      for (const r of finished.simulator!.requests) expect(validateRecordedV3Request(r), `${r.method} ${r.path}`).toEqual([]);
+    } finally {
+      await finished.stop();
+    }
   });
   return () => bridge!;
 }

@@ -26,7 +26,9 @@ const docs = apiExamples(readContract('seeds/003_7b30537831e4d720.txt'));
 const XML_DECLARATION = '<?xml version="1.0" encoding="ISO-8859-1"?>';
 
 let bridge: ClockedBridge | undefined;
-const start = async (today: string, env: Record<string, string> = {}) => (bridge = await startClockedBridge(today, {}, env));
+// Real statuses, so each refusal is told apart by its status (the original mode is tested in test/edge).
+const start = async (today: string, env: Record<string, string> = {}) =>
+  (bridge = await startClockedBridge(today, {}, { BRIDGE_LEGACY_STATUSES: 'http', ...env }));
 afterEach(async () => {
   if (bridge) expectOnlyValidV3Requests(bridge);
   await bridge?.stop();

@@ -1,15 +1,19 @@
 // What a legacy task answers: a status and a document. Shared by the task modules.
 import type { ResellerMapping } from '../../config/mappings.js';
-import { ChangeInFlightError, isV3Error, type Core } from '../../core/index.js';
+import { ChangeInFlightError, type Core } from '../../core/index.js';
 import { dryRunPlan } from '../dry-run.js';
 import type { Explanation } from '../explain/explain.js';
 import { dryRun, errors, success, type DryRunOutcome, type LegacyDocument, type LegacyParams } from '../legacy/index.js';
+import type { RequestOutcome } from '../request-summary.js';
+import { upstreamFailureAnswer } from '../upstream-failures.js';
 
 export interface TaskAnswer {
   status: number;
   doc: LegacyDocument;
   /** The failure behind a 5xx/409 answer, for the operator's log. */
   cause?: unknown;
+  /** When the status alone does not say (a write whose outcome is unknown is `uncertain`). */
+  outcome?: RequestOutcome;
 }
 
 export interface TaskContext {
@@ -39,14 +43,8 @@ export function planned(
 
 /** Failures that are not the client's: upstream (502/503/504) and a change being applied (409). */
 export function answerFailure(error: unknown): TaskAnswer {
-  if (isV3Error(error)) {
-    const what = error.status ? `answered ${error.status}` : `failed (${error.kind})`;
-    return {
-      status: error.gatewayStatus,
-      doc: errors([`SendGrid v3 ${error.details.operation} ${what}; nothing was changed, the request is safe to retry`]),
-      cause: error,
-    };
-  }
+  const upstream = upstreamFailureAnswer(error);
+  if (upstream) return { status: upstream.status, doc: errors([upstream.message]), cause: error, outcome: upstream.outcome };
   if (error instanceof ChangeInFlightError)
     return {
       status: 409,

@@ -154,9 +154,17 @@ function readMultipart(req: IncomingMessage, maxBytes: number, maxFields: number
       reject(error);
     };
 
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (name: string | undefined, value, info) => {
       if (info.nameTruncated || info.valueTruncated) return fail(tooLarge(maxBytes));
-      fields.push([reread(name), reread(value)]);
+      // A part without a name (`Content-Disposition: form-data` alone) cannot be a parameter:
+      // refused, so the client learns its body was not read as it meant.
+      if (name === undefined || name === '') return fail(new LegacyBadRequest(400, 'Malformed multipart/form-data body: a part has no name'));
+      try {
+        fields.push([reread(name), reread(value)]);
+      } catch {
+        // A listener that threw inside busboy's stream would take the process down: refuse instead.
+        fail(new LegacyBadRequest(400, 'Malformed multipart/form-data body'));
+      }
     });
     parser.on('file', (_name, file) => file.resume());
     parser.on('fieldsLimit', () => fail(tooManyFields(maxFields)));
