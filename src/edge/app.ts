@@ -38,6 +38,9 @@ export function createApp(deps: AppDeps): express.Express {
     const trace = traceOf(res);
     trace.surface = 'probe';
     trace.route = req.baseUrl;
+    // The probes answer GET (and HEAD); anything else is the JSON 404 of every unclaimed request,
+    // not Express's automatic plain-text OPTIONS answer.
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.status(404).setHeader('Content-Type', 'application/json').end(NOT_FOUND);
     next();
   });
   app.use(probesRouter({ config, storeKind: deps.storeKind, readiness: deps.readiness }));
