@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../../src/store/migrate.js';
-import { openStore } from '../../src/store/open.js';
+import { EDGE_CUSTOMER_LOCKS, openStore } from '../../src/store/open.js';
 import { migrate, SchemaMismatchError } from '../../src/store/postgres.js';
 import { advisoryKey, connectionTarget } from '../../src/store/postgres/connection.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/schema/postgres.js';
@@ -106,6 +106,25 @@ describe('connection settings', () => {
     await seed(store);
     const customers = await inSchema(schema, async (client) => (await client.query('SELECT count(*)::int AS n FROM customers')).rows[0].n);
     expect(customers).toBe(WORLD.length);
+  });
+
+  it("openStore sizes the lock pool for the scheduler's concurrency plus the edge: all of them hold customer locks at once", async () => {
+    const schema = await sharedSchema();
+    const url = new URL(STORE_URL);
+    url.searchParams.set('schema', schema);
+    const store = await needingServer(() => openStore({ databaseUrl: url.toString(), schedulerConcurrency: 16 }));
+    onCleanup(() => store.close());
+    // The scheduler's 16 attempts and the edge's 10 immediate tasks, each on its own customer.
+    const customers = Array.from({ length: 26 }, (_, i) => ({ reseller: 'main', username: `user${i}`, accountId: `acc-${i}` }));
+    expect(16 + EDGE_CUSTOMER_LOCKS).toBe(customers.length);
+    await store.importCustomers(customers);
+    const release = deferred();
+    onCleanup(release.resolve);
+    const holders = (await store.listCustomers()).map((customer) => store.withCustomerLock(customer.id, () => release.promise));
+    // Every one of them holds its lock on the server at the same time: none waits for a connection.
+    await until(async () => (await advisoryLocks(schema)).granted === customers.length);
+    release.resolve();
+    await Promise.all(holders);
   });
 
   it('fails to open, naming PostgreSQL and without the password, when the server is not there', async () => {
