@@ -82,7 +82,8 @@ export function freshSchema(): string {
 }
 
 const runSchema = `${prefix}_run`;
-let runSchemaMigrated: Promise<void> | undefined;
+/** The run schema's tables, once migrated (schema_migrations aside). */
+let runSchemaTables: Promise<string[]> | undefined;
 
 /**
  * The schema this file's tests share, migrated on first use and emptied now (so call it at the
@@ -90,17 +91,19 @@ let runSchemaMigrated: Promise<void> | undefined;
  * (session_replication_role = replica), on the administrative connection only.
  */
 export async function sharedSchema(): Promise<string> {
-  runSchemaMigrated ??= needingServer(async () => {
+  runSchemaTables ??= needingServer(async () => {
     const store = await PostgresStore.open(STORE_URL, { schema: runSchema });
     await store.close();
+    const { rows } = await adminPool().query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations' ORDER BY tablename",
+      [runSchema],
+    );
+    return rows.map((row) => row.name);
   });
-  await runSchemaMigrated;
+  const tables = await runSchemaTables;
   // DELETE rather than TRUNCATE: a few rows go in one round trip, with no files to recreate.
-  await inSchema(runSchema, (client) =>
-    client.query(
-      'SET session_replication_role = replica; DELETE FROM audit_log; DELETE FROM pending_changes; DELETE FROM customers; RESET session_replication_role',
-    ),
-  );
+  const deletes = tables.map((table) => `DELETE FROM ${table};`).join(' ');
+  await inSchema(runSchema, (client) => client.query(`SET session_replication_role = replica; ${deletes} RESET session_replication_role`));
   return runSchema;
 }
 
