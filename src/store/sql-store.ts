@@ -186,7 +186,7 @@ export class SqlStore implements Store {
   }
 
   async ledgerTaskDays(options: { since: string }): Promise<LedgerTaskDays[]> {
-    return (await this.driver.read(all(sql.ledgerTaskDays, { since: utcDay(options.since, 'since') }))).map(toLedgerTaskDays);
+    return (await this.driver.read(() => all(sql.ledgerTaskDays, { since: utcDay(options.since, 'since') }))).map(toLedgerTaskDays);
   }
 
   // --- brownouts ---------------------------------------------------------------------------
