@@ -58,11 +58,11 @@ export class SqlStore implements Store {
   // --- health and metrics ------------------------------------------------------------------
 
   async ping(): Promise<void> {
-    await this.driver.read(one(sql.ping));
+    await this.driver.read(() => one(sql.ping));
   }
 
   workload(now: Date): Promise<Workload> {
-    return this.driver.read(ops.workload(now.toISOString()));
+    return this.driver.read(() => ops.workload(now.toISOString()));
   }
 
   // --- customers ---------------------------------------------------------------------------
