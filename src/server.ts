@@ -79,7 +79,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const { logger } = options;
   const now = options.now ?? (() => new Date());
   const freshDatabase = isFreshDatabase(config);
-  const store = await openStore({ sqlitePath: config.env.BRIDGE_DB, databaseUrl: config.env.DATABASE_URL });
+  const schedulerConcurrency = options.scheduler?.concurrency ?? defaultSchedulerOptions('').concurrency;
+  const store = await openStore({ sqlitePath: config.env.BRIDGE_DB, databaseUrl: config.env.DATABASE_URL, schedulerConcurrency });
   const closers: Closers = [() => store.close()];
   const drainers: Drainers = [];
   const metrics = new BridgeMetrics({ store, now, logger });

@@ -14,8 +14,10 @@ export type DueChangeResult = 'applied' | 'retried' | 'failed' | 'skipped';
 export interface DueChangeInput {
   /** The change as the claim returned it (its fence is the claim's). */
   claimed: PendingChange;
-  /** The pass's clock: the instant leases and retry times are measured in. */
+  /** The pass's clock: the instant retry times (and, unless `leaseClock` is given, leases) are measured in. */
   clock: () => Date;
+  /** The real time leases run on, when the pass simulates another instant (`run-scheduler --now`). */
+  leaseClock?: (() => Date) | undefined;
   /** Longest an attempt may take (all its v3 calls and retries), in real ms. */
   budgetMs: number;
   /** The wait before the next attempt after a transient failure (the scheduler's backoff). */
@@ -55,7 +57,7 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
     });
     // The lease ran out while this attempt waited for the lock: another claim may already
     // be on its way, so send nothing. The next claim counts this attempt as lost.
-    if (!change.leaseExpiresAt || Date.parse(change.leaseExpiresAt) <= clock().getTime()) {
+    if (!change.leaseExpiresAt || Date.parse(change.leaseExpiresAt) <= (input.leaseClock ?? clock)().getTime()) {
       if (!input.dryRun)
         await store.appendAudit(record({ outcome: 'lease_lost', detail: 'lease expired before the attempt started; nothing sent' }));
       return done('skipped');

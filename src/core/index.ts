@@ -33,8 +33,8 @@ export function createCore(deps: CoreDeps) {
   return {
     applyImmediateChange: (input: ImmediateChangeInput) => applyImmediateChange(deps, input),
     scheduleChange: (input: ScheduleChangeInput) => scheduleChange(deps, input),
-    /** Claims due changes for one pass (lease and fence); see Store.claimDue. */
-    claimDueChanges: (now: Date, owner: string, leaseMs: number, limit: number) => deps.store.claimDue(now, owner, leaseMs, limit),
+    /** Claims due changes for one pass (lease from `now`, due at `dueAt`, default `now`); see Store.claimDue. */
+    claimDueChanges: (now: Date, owner: string, leaseMs: number, limit: number, dueAt?: Date) => deps.store.claimDue(now, owner, leaseMs, limit, dueAt),
     applyDueChange: (input: DueChangeInput) => applyDueChange(deps, input),
     cancelPendingChange: (input: CancelInput) => cancelPendingChange(deps, input),
     listPendingChanges: (input: Parameters<typeof listPendingChanges>[1]) => listPendingChanges(deps, input),

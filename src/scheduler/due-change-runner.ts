@@ -25,6 +25,11 @@ export interface SchedulerOptions {
   /** Attempts an unexpected (non-v3) error is retried before the change is `failed`. */
   maxUnexpectedAttempts: number;
   now: () => Date;
+  /**
+   * The real time leases run on, when passes simulate another instant (`run-scheduler --now`):
+   * such a pass claims what is due at its instant, but its leases expire on time. Unset: `now`.
+   */
+  leaseClock?: () => Date;
   random: () => number;
 }
 
@@ -109,7 +114,8 @@ export class DueChangeRunner {
     const clock = () => new Date(now.getTime() + (performance.now() - started));
     const limit = claimLimit(this.options);
     while (!this.stopping) {
-      const batch = await this.deps.core.claimDueChanges(now, this.options.owner, this.options.leaseMs, limit);
+      const leaseNow = this.options.leaseClock?.() ?? now;
+      const batch = await this.deps.core.claimDueChanges(leaseNow, this.options.owner, this.options.leaseMs, limit, now);
       if (batch.length === 0) break;
       result.claimed += batch.length;
       await this.forEachConcurrently(batch, async (change) => {
@@ -131,6 +137,7 @@ export class DueChangeRunner {
       const { result } = await this.deps.core.applyDueChange({
         claimed,
         clock,
+        leaseClock: this.options.leaseClock,
         budgetMs: this.options.applyBudgetMs,
         retryDelayMs: (attempts, retryAfterMs) => Math.max(retryAfterMs, this.backoff(attempts)),
         maxUnexpectedAttempts: this.options.maxUnexpectedAttempts,

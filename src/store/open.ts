@@ -14,10 +14,21 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** The clock for stored timestamps (tests inject one). */
   now?: (() => Date) | undefined;
+  /** How many changes this process's scheduler applies at once (PostgreSQL sizes its lock pool for them). */
+  schedulerConcurrency?: number | undefined;
 }
 
+/** Customer locks the edge may hold at once beside the scheduler's (each waits for its v3 calls). */
+export const EDGE_CUSTOMER_LOCKS = 10;
+
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.databaseUrl) return PostgresStore.open(options.databaseUrl, { now: options.now });
+  if (options.databaseUrl) {
+    // A held customer lock is a session advisory lock: one connection for each scheduler
+    // attempt and each immediate task in flight, so a pool smaller than that would serialise
+    // them. Queries and transactions have their own pool: they never wait for a v3 call.
+    const maxLockConnections = (options.schedulerConcurrency ?? 0) + EDGE_CUSTOMER_LOCKS;
+    return PostgresStore.open(options.databaseUrl, { now: options.now, maxLockConnections });
+  }
   if (!options.sqlitePath) throw new Error('no store configured: set BRIDGE_DB (SQLite file) or DATABASE_URL');
   return SqliteStore.open(options.sqlitePath, options.now ? { now: options.now } : {});
 }

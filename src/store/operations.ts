@@ -273,3 +273,28 @@ export function* finishChange(
   yield* insertAudit({ ...audit, customerId, changeId: id }, now);
   return true;
 }
+
+// --- the customer lock across processes (customer-lock.ts) ------------------------------------
+
+/** Takes the customer's lock row for `owner`; returns undefined when taken, else who holds it. */
+export function* takeCustomerLock(
+  customerId: number,
+  owner: string,
+  now: string,
+  expiresAt: string,
+  holderIsGone: (holder: string) => boolean,
+): Script<string | undefined> {
+  if ((yield* run(sql.takeCustomerLock, { customerId, owner, now, expiresAt })) === 1) return undefined;
+  // Inside this transaction the row that refused us cannot go away.
+  const holder = ((yield* one(sql.customerLockHolder, { customerId }))?.owner as string | undefined) ?? '';
+  if (holderIsGone(holder) && (yield* run(sql.takeOverCustomerLock, { customerId, owner, expiresAt, holder })) === 1) return undefined;
+  return holder;
+}
+
+export function* renewCustomerLock(customerId: number, owner: string, expiresAt: string): Script<boolean> {
+  return (yield* run(sql.renewCustomerLock, { customerId, owner, expiresAt })) === 1;
+}
+
+export function* releaseCustomerLock(customerId: number, owner: string): Script<void> {
+  yield* run(sql.releaseCustomerLock, { customerId, owner });
+}

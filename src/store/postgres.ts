@@ -74,18 +74,18 @@ class PostgresDriver implements Driver {
     return this.keys.imports;
   }
 
-  read<T>(script: Script<T>): Promise<T> {
-    return runOn(this.pool, script);
+  read<T>(script: () => Script<T>): Promise<T> {
+    return runOn(this.pool, script());
   }
 
   /** One READ COMMITTED transaction on one connection, rolled back whole on any error. */
-  async write<T>(script: Script<T>): Promise<T> {
+  async write<T>(script: () => Script<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       // Explicit, so a server whose default is SERIALIZABLE does not turn lock waits into failures.
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await runOn(client, script);
+      const result = await runOn(client, script());
       await client.query('COMMIT');
       return result;
     } catch (error) {

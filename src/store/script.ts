@@ -58,14 +58,15 @@ export function bind(statement: Statement, rendered: Rendered, params: Params): 
 
 /**
  * What a store needs from a database. Scripts given to `write` run in one transaction; those
- * given to `read` run without one (each statement sees the latest commit).
+ * given to `read` run without one (each statement sees the latest commit). Both take a function
+ * that makes the script, so a driver may run it afresh when the database was busy.
  */
 export interface Driver {
   readonly kind: DialectName;
   /** PostgreSQL: the advisory lock key that serialises imports across instances (SQLite has no use for it). */
   readonly importLockKey: number;
-  write<T>(script: Script<T>): Promise<T>;
-  read<T>(script: Script<T>): Promise<T>;
+  write<T>(script: () => Script<T>): Promise<T>;
+  read<T>(script: () => Script<T>): Promise<T>;
   /** Serialises work on one customer: see Store.withCustomerLock. */
   withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

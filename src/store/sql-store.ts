@@ -58,59 +58,59 @@ export class SqlStore implements Store {
   // --- health and metrics ------------------------------------------------------------------
 
   async ping(): Promise<void> {
-    await this.driver.read(one(sql.ping));
+    await this.driver.read(() => one(sql.ping));
   }
 
   workload(now: Date): Promise<Workload> {
-    return this.driver.read(ops.workload(now.toISOString()));
+    return this.driver.read(() => ops.workload(now.toISOString()));
   }
 
   // --- customers ---------------------------------------------------------------------------
 
   importCustomers(customers: CustomerImport[]): Promise<void> {
-    return this.driver.write(ops.importCustomers(customers, this.driver.importLockKey, this.nowIso()));
+    return this.driver.write(() => ops.importCustomers(customers, this.driver.importLockKey, this.nowIso()));
   }
 
   async findCustomer(ref: CustomerRef): Promise<CustomerRecord | undefined> {
-    const row = await this.driver.read(ops.findCustomerRow(ref));
+    const row = await this.driver.read(() => ops.findCustomerRow(ref));
     return row && toCustomer(row);
   }
 
   async listCustomers(filter: { reseller?: string; active?: boolean } = {}): Promise<CustomerRecord[]> {
-    const rows = await this.driver.read(all(sql.listCustomers(filter), filter));
+    const rows = await this.driver.read(() => all(sql.listCustomers(filter), filter));
     return rows.map(toCustomer);
   }
 
   async setBillingDay(customerId: number, day: number): Promise<void> {
     if (!Number.isInteger(day) || day < 1 || day > 31) throw new RangeError(`billing day must be 1-31, got ${day}`);
-    await this.driver.write(ops.setBillingDay(customerId, day, this.nowIso()));
+    await this.driver.write(() => ops.setBillingDay(customerId, day, this.nowIso()));
   }
 
   async ipHolders(reseller: string, ips: string[], exceptCustomerId: number): Promise<Map<string, number>> {
     const holders = new Map<string, number>();
     if (ips.length === 0) return holders;
-    const rows = await this.driver.read(all(sql.ipHolders, { reseller, except: exceptCustomerId, ips }));
+    const rows = await this.driver.read(() => all(sql.ipHolders, { reseller, except: exceptCustomerId, ips }));
     for (const row of rows) holders.set(row.ip as string, row.customer_id as number);
     return holders;
   }
 
   recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
-    return this.driver.write(ops.recordImmediateChange(customerId, update, audit, this.nowIso()));
+    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, this.nowIso()));
   }
 
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
-    return this.driver.write(ops.updateCustomer(customerId, update, audit, this.nowIso()));
+    return this.driver.write(() => ops.updateCustomer(customerId, update, audit, this.nowIso()));
   }
 
   // --- pending changes ---------------------------------------------------------------------
 
   async schedule(change: NewPendingChange, audit: ops.ChangeAudit): Promise<ScheduleResult> {
     const effectiveAt = ops.canonicalInstant(change.effectiveAt, 'effectiveAt');
-    return this.driver.write(ops.storePendingChange({ ...change, effectiveAt }, audit, this.nowIso()));
+    return this.driver.write(() => ops.storePendingChange({ ...change, effectiveAt }, audit, this.nowIso()));
   }
 
   async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
-    const rows = await this.driver.read(all<unknown[]>(sql.listPending(filter), { reseller, ...filter }));
+    const rows = await this.driver.read(() => all<unknown[]>(sql.listPending(filter), { reseller, ...filter }));
     return rows.map(toListing);
   }
 
@@ -120,16 +120,16 @@ export class SqlStore implements Store {
     for (const status of statuses) {
       if (!ops.CHANGE_STATUSES.includes(status)) throw new TypeError(`unknown change status ${JSON.stringify(status)}`);
     }
-    const rows = await this.driver.read(all(sql.changesByStatus, { statuses }));
+    const rows = await this.driver.read(() => all(sql.changesByStatus, { statuses }));
     return rows.map(toChange);
   }
 
   cancelPending(customerId: number, audit: ops.ChangeAudit): Promise<PendingChange | undefined> {
-    return this.driver.write(ops.cancelPending(customerId, audit, this.nowIso()));
+    return this.driver.write(() => ops.cancelPending(customerId, audit, this.nowIso()));
   }
 
   async getChange(id: number): Promise<PendingChange | undefined> {
-    const row = await this.driver.read(one(sql.changeById, { id }));
+    const row = await this.driver.read(() => one(sql.changeById, { id }));
     return row && toChange(row);
   }
 
@@ -140,21 +140,21 @@ export class SqlStore implements Store {
     if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
     if (!Number.isInteger(limit) || limit <= 0) return [];
     const leaseExpiresAt = new Date(now.getTime() + leaseMs).toISOString();
-    return this.driver.write(ops.claimDue({ dueAt: dueAt.toISOString(), now: now.toISOString(), leaseExpiresAt, owner, limit }));
+    return this.driver.write(() => ops.claimDue({ dueAt: dueAt.toISOString(), now: now.toISOString(), leaseExpiresAt, owner, limit }));
   }
 
   finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean> {
-    return this.driver.write(ops.finishChange(id, fence, outcome, update, audit, this.nowIso()));
+    return this.driver.write(() => ops.finishChange(id, fence, outcome, update, audit, this.nowIso()));
   }
 
   // --- audit and locks ---------------------------------------------------------------------
 
   appendAudit(audit: AuditInput): Promise<void> {
-    return this.driver.write(ops.insertAudit(audit, this.nowIso()));
+    return this.driver.write(() => ops.insertAudit(audit, this.nowIso()));
   }
 
   async listAudit(filter: { customerId?: number; changeId?: number } = {}): Promise<AuditRecord[]> {
-    const rows = await this.driver.read(all(sql.listAudit(filter), filter));
+    const rows = await this.driver.read(() => all(sql.listAudit(filter), filter));
     return rows.map(toAudit);
   }
 
@@ -165,28 +165,28 @@ export class SqlStore implements Store {
   // --- the caller ledger -------------------------------------------------------------------
 
   async recordUsage(increments: UsageIncrement[]): Promise<void> {
-    if (increments.length) await this.driver.write(ledger.recordUsage(increments));
+    if (increments.length) await this.driver.write(() => ledger.recordUsage(increments));
   }
 
   async usageCallers(): Promise<string[]> {
-    const rows = await this.driver.read(all(sql.usageCallers));
+    const rows = await this.driver.read(() => all(sql.usageCallers));
     return rows.map((row) => row.reseller as string);
   }
 
   async pruneUsageDays(before: string): Promise<void> {
-    await this.driver.write(run(sql.pruneUsageDays, { before: utcDay(before, 'before') }));
+    await this.driver.write(() => run(sql.pruneUsageDays, { before: utcDay(before, 'before') }));
   }
 
   async ledgerEntries(): Promise<LedgerEntry[]> {
-    return (await this.driver.read(all(sql.ledgerEntries))).map(toLedgerEntry);
+    return (await this.driver.read(() => all(sql.ledgerEntries))).map(toLedgerEntry);
   }
 
   async ledgerDays(options: { since: string }): Promise<LedgerDay[]> {
-    return (await this.driver.read(all(sql.ledgerDays, { since: utcDay(options.since, 'since') }))).map(toLedgerDay);
+    return (await this.driver.read(() => all(sql.ledgerDays, { since: utcDay(options.since, 'since') }))).map(toLedgerDay);
   }
 
   async ledgerTaskDays(options: { since: string }): Promise<LedgerTaskDays[]> {
-    return (await this.driver.read(all(sql.ledgerTaskDays, { since: utcDay(options.since, 'since') }))).map(toLedgerTaskDays);
+    return (await this.driver.read(() => all(sql.ledgerTaskDays, { since: utcDay(options.since, 'since') }))).map(toLedgerTaskDays);
   }
 
   // --- brownouts ---------------------------------------------------------------------------
@@ -195,27 +195,27 @@ export class SqlStore implements Store {
     if (!(window.endsAt.getTime() > window.startsAt.getTime())) throw new RangeError('a brownout window must end after it starts');
     for (const surface of window.surfaces)
       if (!LEGACY_SURFACES.includes(surface)) throw new TypeError(`unknown surface ${JSON.stringify(surface)}`);
-    return this.driver.write(ledger.addBrownout(window, this.nowIso()));
+    return this.driver.write(() => ledger.addBrownout(window, this.nowIso()));
   }
 
   async removeBrownout(id: number): Promise<boolean> {
-    return (await this.driver.write(run(sql.deleteBrownout, { id }))) === 1;
+    return (await this.driver.write(() => run(sql.deleteBrownout, { id }))) === 1;
   }
 
   async setBrownoutsEnabled(enabled: boolean): Promise<void> {
-    await this.driver.write(run(sql.setBrownoutSwitch, { enabled, now: this.nowIso() }));
+    await this.driver.write(() => run(sql.setBrownoutSwitch, { enabled, now: this.nowIso() }));
   }
 
   listBrownouts(): Promise<{ enabled: boolean; windows: BrownoutWindowRecord[] }> {
-    return this.driver.read(ledger.brownouts(undefined));
+    return this.driver.read(() => ledger.brownouts(undefined));
   }
 
   brownoutState(now: Date): Promise<BrownoutState> {
-    return this.driver.read(ledger.brownouts(now.toISOString()));
+    return this.driver.read(() => ledger.brownouts(now.toISOString()));
   }
 
   async countBrownoutHits(hits: BrownoutHits[]): Promise<void> {
-    if (hits.length) await this.driver.write(ledger.countBrownoutHits(hits));
+    if (hits.length) await this.driver.write(() => ledger.countBrownoutHits(hits));
   }
 
   private nowIso(): string {

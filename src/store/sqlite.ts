@@ -2,11 +2,19 @@
 // synchronous block between BEGIN IMMEDIATE and COMMIT: nothing else in this process runs in
 // between, and the write lock is taken at BEGIN, so no transaction fails half-way on a lock
 // upgrade. The store's logic is in sql-store.ts and operations.ts, shared with PostgreSQL.
+//
+// Never blocking the event loop: SQLite's own busy wait (busy_timeout) sleeps inside the
+// synchronous call, freezing the process while another process (the operator CLI, say) holds
+// the write lock. So once the file is open busy_timeout is 0: a transaction that finds the
+// database locked fails at once, before doing anything, and is retried after a short jittered
+// pause (1 ms doubling to 25 ms) until `busyTimeoutMs` has passed, the event loop free meanwhile.
+// Opening (and migrating) still waits synchronously, before the process serves anything.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { setTimeout as delay } from 'node:timers/promises';
+import { RowCustomerLock, type CustomerLockOptions } from './customer-lock.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
-import { KeyedMutex } from './keyed-mutex.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
 import { bind, stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
@@ -15,8 +23,23 @@ import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 export { SchemaMismatchError } from './migrate.js';
 
 export interface SqliteStoreOptions extends SqlStoreOptions {
-  /** How long a write waits for another process's write lock before failing. */
+  /** How long a statement waits for another process's lock before failing (asynchronously, once open). */
   busyTimeoutMs?: number;
+  /** The customer lock across processes (customer-lock.ts). */
+  customerLock?: CustomerLockOptions;
+}
+
+/** Another connection holds the lock this statement needs (SQLITE_BUSY, any extended code). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === 'number' && (code & 0xff) === 5;
+}
+
+export class DatabaseBusyError extends Error {
+  constructor(waitedMs: number, options: ErrorOptions) {
+    super(`the SQLite database stayed locked by another process for ${Math.round(waitedMs)} ms`, options);
+    this.name = 'DatabaseBusyError';
+  }
 }
 
 /** Lists go to json_each as JSON text; booleans are 1/0 (STRICT tables take no other). */
@@ -55,13 +78,15 @@ class SqliteConnection {
    * that throws is rolled back alone and rejected, the others commit. Settles every entry only
    * after the COMMIT; if BEGIN or COMMIT fails, nothing is committed and every entry is rejected.
    */
-  transactionBatch(batch: QueuedWrite<Script<unknown>>[]): void {
+  transactionBatch(batch: QueuedWrite<() => Script<unknown>>[]): void {
     if (batch.length === 1) {
-      const [only] = batch as [QueuedWrite<Script<unknown>>];
+      const [only] = batch as [QueuedWrite<() => Script<unknown>>];
       let result: unknown;
       try {
-        result = this.transaction(only.work);
+        result = this.transaction(only.work());
       } catch (error) {
+        // Busy: nothing was written; the caller retries the batch (SqliteDriver.whenFree).
+        if (isBusy(error)) throw error;
         return only.reject(error);
       }
       return only.resolve(result);
@@ -72,7 +97,7 @@ class SqliteConnection {
       for (const entry of batch) {
         this.control('SAVEPOINT script');
         try {
-          outcomes.push({ ok: true, value: this.run(entry.work) });
+          outcomes.push({ ok: true, value: this.run(entry.work()) });
         } catch (error) {
           this.control('ROLLBACK TO script');
           outcomes.push({ ok: false, error });
@@ -136,23 +161,29 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[], now:
 class SqliteDriver implements Driver {
   readonly kind = 'sqlite' as const;
   readonly importLockKey = 0;
-  private readonly locks = new KeyedMutex<number>();
-  private readonly commits: GroupCommit<Script<unknown>>;
+  private readonly locks: RowCustomerLock;
+  private readonly commits: GroupCommit<() => Script<unknown>>;
 
-  constructor(private readonly connection: SqliteConnection) {
-    this.commits = new GroupCommit((batch) => connection.transactionBatch(batch));
+  constructor(
+    private readonly connection: SqliteConnection,
+    private readonly busyTimeoutMs: number,
+    lockOptions: CustomerLockOptions | undefined,
+  ) {
+    // A batch that finds the database locked has changed nothing: it is retried whole.
+    this.commits = new GroupCommit((batch) => this.whenFree(() => connection.transactionBatch(batch)));
+    this.locks = new RowCustomerLock((script) => this.write(script), lockOptions);
   }
 
   /** Committed with the other writes of this round of the event loop (group-commit.ts). */
-  write<T>(script: Script<T>): Promise<T> {
+  write<T>(script: () => Script<T>): Promise<T> {
     return this.commits.submit<T>(script);
   }
 
-  async read<T>(script: Script<T>): Promise<T> {
-    return this.connection.run(script);
+  read<T>(script: () => Script<T>): Promise<T> {
+    return this.whenFree(() => this.connection.run(script()));
   }
 
-  /** In-process only: SQLite serves one bridge instance (PostgreSQL adds a lock across instances). */
+  /** Across processes on this file: see customer-lock.ts. */
   withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
     return this.locks.run(customerId, fn);
   }
@@ -161,6 +192,24 @@ class SqliteDriver implements Driver {
     await this.commits.drain();
     this.connection.close();
   }
+
+  /**
+   * Runs `attempt` (synchronous, whole) until it does not find the database locked. A busy
+   * attempt has changed nothing: the transaction never began, or was rolled back whole.
+   */
+  private async whenFree<T>(attempt: () => T): Promise<T> {
+    const started = performance.now();
+    for (let tries = 0; ; tries++) {
+      try {
+        return attempt();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        const waited = performance.now() - started;
+        if (waited >= this.busyTimeoutMs) throw new DatabaseBusyError(waited, { cause: error });
+        await delay(Math.random() * Math.min(25, 2 ** tries));
+      }
+    }
+  }
 }
 
 export class SqliteStore extends SqlStore {
@@ -168,8 +217,9 @@ export class SqliteStore extends SqlStore {
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
     try {
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
       // WAL lets readers (the listing) run beside the writer; a file that cannot switch
       // (a network filesystem, say) would silently lose that, so refuse it.
       const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() ?? {};
@@ -178,7 +228,9 @@ export class SqliteStore extends SqlStore {
       db.exec('PRAGMA synchronous = NORMAL');
       const connection = new SqliteConnection(db);
       connection.run(migrationScript('sqlite', SQLITE_MIGRATIONS, options.now ?? (() => new Date())));
-      return new SqliteStore(new SqliteDriver(connection), options);
+      // From here on, waits for another process's lock are asynchronous (SqliteDriver.whenFree).
+      db.exec('PRAGMA busy_timeout = 0');
+      return new SqliteStore(new SqliteDriver(connection, busyTimeoutMs, options.customerLock), options);
     } catch (error) {
       db.close();
       throw error;

@@ -354,6 +354,27 @@ export const oldestDue = define('oldestDue', (d) =>
     : `SELECT ${isoText(d, 'min(claimable_at)')} AS due_at FROM pending_changes WHERE status = 'pending' AND claimable_at <= :now`,
 );
 
+// --- the customer lock across processes (SQLite: customer-lock.ts; PostgreSQL uses advisory locks) --
+
+/** Takes the row when it is free or expired (`now` and the expiry are real time). */
+export const takeCustomerLock = define(
+  'takeCustomerLock',
+  `INSERT INTO customer_locks (customer_id, owner, expires_at) VALUES (:customerId, :owner, :expiresAt)
+    ON CONFLICT (customer_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+    WHERE customer_locks.expires_at <= :now`,
+);
+export const customerLockHolder = define('customerLockHolder', 'SELECT owner FROM customer_locks WHERE customer_id = :customerId');
+/** Takes the row over from a holder whose process is gone. */
+export const takeOverCustomerLock = define(
+  'takeOverCustomerLock',
+  'UPDATE customer_locks SET owner = :owner, expires_at = :expiresAt WHERE customer_id = :customerId AND owner = :holder',
+);
+export const renewCustomerLock = define(
+  'renewCustomerLock',
+  'UPDATE customer_locks SET expires_at = :expiresAt WHERE customer_id = :customerId AND owner = :owner',
+);
+export const releaseCustomerLock = define('releaseCustomerLock', 'DELETE FROM customer_locks WHERE customer_id = :customerId AND owner = :owner');
+
 // --- migrations (migrate.ts) -------------------------------------------------------------------
 
 export const migrationHistory = {

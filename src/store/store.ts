@@ -6,7 +6,7 @@
 // Adding an operation is one transaction script and its SQL, each in one place:
 //   1. its statements in statements.ts, written once through the dialect layer (dialect.ts);
 //   2. its script in operations.ts: a generator that `yield*`s those statements (no await inside);
-//   3. its method here and in sql-store.ts (`driver.write(ops.yourScript(...))`);
+//   3. its method here and in sql-store.ts (`driver.write(() => ops.yourScript(...))`);
 //   4. a table or column: a new migration at the end of schema/sqlite.ts and schema/postgres.ts;
 //   5. contract tests in test/store, run against both stores (describe.each(STORES)).
 import type { BrownoutStore, LedgerReader, LedgerWriter } from './ledger.js';

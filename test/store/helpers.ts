@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { AuditInput, CustomerRecord, NewPendingChange, Store } from '../../src/store/store.js';
 import { onCleanup } from './cleanup.js';
-import { freshSchema, inSchema, openPostgres } from './postgres-harness.js';
+import { inSchema, openPostgres, sharedSchema } from './postgres-harness.js';
 
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-store-'));
@@ -64,7 +64,7 @@ export interface OpenedStore {
 
 export interface StoreHarness {
   name: Store['kind'];
-  /** A fresh, empty, migrated store of its own; closed (and its data removed) after the test. */
+  /** An empty, migrated store; closed after the test (PostgreSQL: this file's schema, emptied). */
   open(clock?: TestClock): Promise<OpenedStore>;
 }
 
@@ -95,7 +95,7 @@ const sqlite: StoreHarness = {
 const postgres: StoreHarness = {
   name: 'postgres',
   async open(clock = testClock()) {
-    const schema = freshSchema();
+    const schema = await sharedSchema();
     const store = await openPostgres(schema, { now: clock.now });
     return {
       store,

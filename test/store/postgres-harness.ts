@@ -1,6 +1,8 @@
-// PostgreSQL for the store tests: every test gets a freshly created schema of its own (this
-// file's random prefix plus a counter), dropped afterwards, so test files and whole runs can
-// share one server without seeing each other. An unreachable server fails the tests with a
+// PostgreSQL for the store tests. Each test file (one process) migrates ONE schema of its own,
+// named for this run (pid and a random part: other test runs use the server at the same time),
+// and empties it before each test: deleting a few rows is far cheaper than creating and
+// migrating a schema per test. Tests of the migrations themselves get fresh schemas. Every
+// schema this file made is dropped when it ends. An unreachable server fails the tests with a
 // message that says so: they are never skipped.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -23,13 +25,13 @@ function withOption(databaseUrl: string, option: string): string {
   return url.toString();
 }
 
-const prefix = `bridge_test_${randomBytes(4).toString('hex')}`;
+const prefix = `bridge_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 let schemasMade = 0;
 let admin: pg.Pool | undefined;
 
 function adminPool(): pg.Pool {
   if (!admin) {
-    admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    admin = new pg.Pool({ connectionString: STORE_URL, max: 2 });
     admin.on('error', () => undefined);
   }
   return admin;
@@ -77,6 +79,32 @@ export function freshSchema(): string {
   const schema = `${prefix}_${schemasMade}`;
   onCleanup(() => needingServer(() => adminPool().query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined));
   return schema;
+}
+
+const runSchema = `${prefix}_run`;
+/** The run schema's tables, once migrated (schema_migrations aside). */
+let runSchemaTables: Promise<string[]> | undefined;
+
+/**
+ * The schema this file's tests share, migrated on first use and emptied now (so call it at the
+ * start of a test). The history triggers refuse deletes: the reset runs with triggers off
+ * (session_replication_role = replica), on the administrative connection only.
+ */
+export async function sharedSchema(): Promise<string> {
+  runSchemaTables ??= needingServer(async () => {
+    const store = await PostgresStore.open(STORE_URL, { schema: runSchema });
+    await store.close();
+    const { rows } = await adminPool().query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations' ORDER BY tablename",
+      [runSchema],
+    );
+    return rows.map((row) => row.name);
+  });
+  const tables = await runSchemaTables;
+  // DELETE rather than TRUNCATE: a few rows go in one round trip, with no files to recreate.
+  const deletes = tables.map((table) => `DELETE FROM ${table};`).join(' ');
+  await inSchema(runSchema, (client) => client.query(`SET session_replication_role = replica; ${deletes} RESET session_replication_role`));
+  return runSchema;
 }
 
 /** Opens (and migrates) a store on `schema`; closed after the test. */

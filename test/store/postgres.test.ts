@@ -1,9 +1,10 @@
 // PostgreSQL only: what several bridge instances on one database rely on (migrations applied
 // once, disjoint claims, customer locks across instances), connection settings, and plans.
 // The store contract itself runs against PostgreSQL in the other files of this folder.
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../../src/store/migrate.js';
-import { openStore } from '../../src/store/open.js';
+import { EDGE_CUSTOMER_LOCKS, openStore } from '../../src/store/open.js';
 import { migrate, SchemaMismatchError } from '../../src/store/postgres.js';
 import { advisoryKey, connectionTarget } from '../../src/store/postgres/connection.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/schema/postgres.js';
@@ -12,7 +13,7 @@ import { claimCandidates, listedChangeOf, LISTED, listPending } from '../../src/
 import type { Store } from '../../src/store/store.js';
 import { onCleanup } from './cleanup.js';
 import { changeFor, legacyAudit, seed, testClock, WORLD } from './helpers.js';
-import { freshSchema, inSchema, needingServer, openPostgres, separatePool, STORE_URL } from './postgres-harness.js';
+import { freshSchema, inSchema, needingServer, openPostgres, separatePool, sharedSchema, STORE_URL } from './postgres-harness.js';
 
 const MINUTE = 60_000;
 
@@ -24,11 +25,14 @@ function deferred() {
   return { promise, resolve };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `condition` holds on the server, asking again after each answer. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve));
+}
 
-/** Two bridge instances on one fresh schema: a store (and pools) each. */
+/** Two bridge instances on one schema: a store (and pools) each. */
 async function twoInstances() {
-  const schema = freshSchema();
+  const schema = await sharedSchema();
   const clock = testClock();
   const a = await openPostgres(schema, { now: clock.now });
   const b = await openPostgres(schema, { now: clock.now });
@@ -56,6 +60,24 @@ async function advisoryLocks(schema: string): Promise<{ granted: number; waiting
   });
 }
 
+/** Sessions waiting for the migrations' advisory lock `key`. */
+async function migrationLockWaiters(client: pg.PoolClient, [namespace, id]: readonly [number, number]): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks
+     WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 AND classid = $1::bigint::oid AND objid = $2::bigint::oid`,
+    [namespace >>> 0, id >>> 0],
+  );
+  return rows[0]!.n;
+}
+
+/** Sessions waiting for a row lock that `client`'s transaction holds. */
+async function rowLockWaiters(client: pg.PoolClient): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))',
+  );
+  return rows[0]!.n;
+}
+
 describe('connection settings', () => {
   it('takes the schema from the URL or the options, adds it to the search_path and hides the password', () => {
     const target = connectionTarget('postgres://bridge:secret@db.example:5432/bridge?schema=tenant_a&options=-c%20statement_timeout%3D5s');
@@ -75,7 +97,7 @@ describe('connection settings', () => {
   });
 
   it('openStore opens PostgreSQL when a database URL is given, in the schema the URL names', async () => {
-    const schema = freshSchema();
+    const schema = await sharedSchema();
     const url = new URL(STORE_URL);
     url.searchParams.set('schema', schema);
     const store = await needingServer(() => openStore({ sqlitePath: ':memory:', databaseUrl: url.toString() }));
@@ -86,6 +108,25 @@ describe('connection settings', () => {
     expect(customers).toBe(WORLD.length);
   });
 
+  it("openStore sizes the lock pool for the scheduler's concurrency plus the edge: all of them hold customer locks at once", async () => {
+    const schema = await sharedSchema();
+    const url = new URL(STORE_URL);
+    url.searchParams.set('schema', schema);
+    const store = await needingServer(() => openStore({ databaseUrl: url.toString(), schedulerConcurrency: 16 }));
+    onCleanup(() => store.close());
+    // The scheduler's 16 attempts and the edge's 10 immediate tasks, each on its own customer.
+    const customers = Array.from({ length: 26 }, (_, i) => ({ reseller: 'main', username: `user${i}`, accountId: `acc-${i}` }));
+    expect(16 + EDGE_CUSTOMER_LOCKS).toBe(customers.length);
+    await store.importCustomers(customers);
+    const release = deferred();
+    onCleanup(release.resolve);
+    const holders = (await store.listCustomers()).map((customer) => store.withCustomerLock(customer.id, () => release.promise));
+    // Every one of them holds its lock on the server at the same time: none waits for a connection.
+    await until(async () => (await advisoryLocks(schema)).granted === customers.length);
+    release.resolve();
+    await Promise.all(holders);
+  });
+
   it('fails to open, naming PostgreSQL and without the password, when the server is not there', async () => {
     const error = await openStore({ databaseUrl: 'postgres://bridge:secret@127.0.0.1:1/bridge' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
@@ -94,7 +135,7 @@ describe('connection settings', () => {
   });
 
   it('returns timestamps as the same ISO strings whatever the session time zone', async () => {
-    const schema = freshSchema();
+    const schema = await sharedSchema();
     const url = new URL(STORE_URL);
     url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c TimeZone=Asia/Kolkata`);
     const clock = testClock();
@@ -131,9 +172,17 @@ describe('PostgreSQL migrations', () => {
 
   it('are run by one process while the others wait for its lock', async () => {
     const schema = freshSchema();
-    const slow: Migration[] = [{ version: 1, name: 'slow', sql: 'SELECT pg_sleep(0.3); CREATE TABLE made_once (x integer)' }];
-    const run = () => needingServer(() => migrate(separatePool(schema), slow, { schema, lock: [advisoryKey('migrations', schema), 0], now: testClock().now }));
-    const results = await Promise.all([run(), run()]);
+    const lock = [advisoryKey('migrations', schema), 0] as const;
+    const once: Migration[] = [{ version: 1, name: 'once', sql: 'CREATE TABLE made_once (x integer)' }];
+    const run = () => needingServer(() => migrate(separatePool(schema), once, { schema, lock, now: testClock().now }));
+    // Hold the migrations' lock, let both runs queue behind it, then let them go together.
+    const results = await inSchema(schema, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [...lock]);
+      const runs = [run(), run()];
+      await until(async () => (await migrationLockWaiters(holder, lock)) === 2);
+      await holder.query('SELECT pg_advisory_unlock($1, $2)', [...lock]);
+      return Promise.all(runs);
+    });
     expect(results.sort()).toEqual([[], [1]]);
   });
 
@@ -192,7 +241,9 @@ describe('several instances on one database', () => {
       await client.query('BEGIN');
       try {
         await client.query('SELECT id FROM pending_changes WHERE id = $1 FOR UPDATE', [aliceChange.id]);
-        return await Promise.race([a.claimDue(now, 'w', MINUTE, 10), sleep(2_000).then(() => 'waited for the lock' as const)]);
+        // Either the claim answers, or it is seen waiting for our row lock on the server.
+        const waiting = until(async () => (await rowLockWaiters(client)) > 0).then(() => 'waited for the lock' as const);
+        return await Promise.race([a.claimDue(now, 'w', MINUTE, 10), waiting]);
       } finally {
         await client.query('ROLLBACK');
       }
@@ -203,24 +254,34 @@ describe('several instances on one database', () => {
   });
 
   it('serialise work on one customer across instances, and not on different customers', async () => {
-    const { a, b } = await twoInstances();
+    const { schema, a, b } = await twoInstances();
     const { alice, bob } = await seed(a);
     let inside = 0;
     let most = 0;
     const work = async () => {
       inside += 1;
       most = Math.max(most, inside);
-      await sleep(20);
+      await a.findCustomer({ id: alice!.id }); // a round trip while holding the lock
       inside -= 1;
     };
-    await Promise.all([a, b, a, b, a, b].map((store) => store.withCustomerLock(alice!.id, work)));
-    expect(most).toBe(1);
+    const first = deferred();
+    onCleanup(first.resolve);
+    const holder = a.withCustomerLock(alice!.id, async () => {
+      inside += 1;
+      most = Math.max(most, inside);
+      await first.promise;
+      inside -= 1;
+    });
+    await until(async () => (await advisoryLocks(schema)).granted === 1);
+    const others = [b, a, b, a, b].map((store) => store.withCustomerLock(alice!.id, work));
+    // b's first caller waits on the server (its others queue in process behind it).
+    await until(async () => (await advisoryLocks(schema)).waiting === 1);
+    expect(inside).toBe(1);
 
-    const held = deferred();
-    const aliceHeld = a.withCustomerLock(alice!.id, () => held.promise);
     expect(await b.withCustomerLock(bob!.id, async () => 'bob is free')).toBe('bob is free');
-    held.resolve();
-    await aliceHeld;
+    first.resolve();
+    await Promise.all([holder, ...others]);
+    expect(most).toBe(1);
   });
 
   it('queue callers of one instance in process: only one connection per customer waits on the server', async () => {
@@ -229,12 +290,11 @@ describe('several instances on one database', () => {
     const held = deferred();
     onCleanup(held.resolve); // so a failed expectation does not leave the lock (and the pools) held
     const holder = a.withCustomerLock(alice!.id, () => held.promise);
-    await sleep(50);
+    await until(async () => (await advisoryLocks(schema)).granted === 1);
     const sameInstance = [a.withCustomerLock(alice!.id, async () => 'a'), a.withCustomerLock(alice!.id, async () => 'a')];
-    await sleep(100);
-    expect(await advisoryLocks(schema)).toEqual({ granted: 1, waiting: 0 });
+    // Asked after a's two, so once b's caller is seen waiting on the server, a's would be too.
     const otherInstance = b.withCustomerLock(alice!.id, async () => 'b');
-    await sleep(100);
+    await until(async () => (await advisoryLocks(schema)).waiting > 0);
     expect(await advisoryLocks(schema)).toEqual({ granted: 1, waiting: 1 });
     held.resolve();
     expect(await Promise.all([holder, ...sameInstance, otherInstance])).toEqual([undefined, 'a', 'a', 'b']);
@@ -250,7 +310,7 @@ describe('several instances on one database', () => {
   });
 
   it('keep store queries working while every lock connection is held', async () => {
-    const schema = freshSchema();
+    const schema = await sharedSchema();
     const store = await openPostgres(schema, { maxLockConnections: 1, maxConnections: 1 });
     const { alice, bob } = await seed(store);
     const names = await Promise.all(
@@ -298,6 +358,7 @@ describe('PostgreSQL query plans', () => {
   }
 
   it('claims through the partial claimable index, in its order, without sorting', async () => {
+    // A schema of its own: the plans depend on table statistics, which other tests' data would move.
     const schema = freshSchema();
     await openPostgres(schema);
     const detail = await plan(schema, claimCandidates, { dueAt: '2024-01-01T00:00:00.000Z', now: '2024-01-01T00:00:00.000Z', limit: 10 });

@@ -17,7 +17,10 @@ export async function runSchedulerCommand(io: CliIo, options: RunSchedulerOption
   const logger = cliLogger(io, configured);
   const upstream = await chooseUpstream(configured);
   const now = options.now;
-  const bridge = await startBridge(upstream.config, { logger, listen: false, now: () => now, ...upstream.options });
+  // Due at the simulated instant; leases on the wall clock, so a pass killed midway leaves
+  // leases a running bridge takes over on time, not at the simulated instant.
+  const scheduler = { leaseClock: () => new Date() };
+  const bridge = await startBridge(upstream.config, { logger, listen: false, now: () => now, scheduler, ...upstream.options });
   let result;
   try {
     result = await bridge.scheduler.runPass(now);

@@ -47,7 +47,21 @@ CREATE TRIGGER audit_log_is_never_deleted BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
+/**
+ * The customer's lock across processes on one file (customer-lock.ts): one row while held, its
+ * holder and a real-time expiry. Not a history table: rows come and go. (PostgreSQL has
+ * advisory locks for this, and no such table.)
+ */
+const customerLocks = `
+CREATE TABLE customer_locks (
+  customer_id INTEGER PRIMARY KEY,
+  owner       TEXT NOT NULL,
+  expires_at  TEXT NOT NULL CHECK (expires_at GLOB ${ISO})
+) STRICT;
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
+  { version: 3, name: 'customer locks across processes', sql: customerLocks },
 ];
