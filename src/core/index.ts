@@ -26,6 +26,7 @@ export type { ChangeType, PendingChange, PendingListing } from '../store/store.j
 export { isV3Error, type V3Error } from '../v3/errors.js';
 export { unknownUserProblem } from './customers.js';
 export type { ChangeKind, ChangeRequest } from '../rules/account.js';
+export type { Offering } from '../v3/schemas.js';
 
 export type Core = ReturnType<typeof createCore>;
 
