@@ -107,16 +107,22 @@ export class DueChangeRunner {
     // so a lease that ran out while an attempt waited is seen as expired.
     const started = performance.now();
     const clock = () => new Date(now.getTime() + (performance.now() - started));
-    const limit = claimLimit(this.options);
+    let limit = claimLimit(this.options);
     while (!this.stopping) {
-      const batch = await this.deps.core.claimDueChanges(now, this.options.owner, this.options.leaseMs, limit);
+      // Each batch's lease runs from its own claim: a later batch must not inherit the first one's.
+      const { owner, leaseMs } = this.options;
+      const batch = await this.deps.core.claimDueChanges({ dueAt: now, leaseFrom: clock(), owner, leaseMs, limit });
       if (batch.length === 0) break;
       result.claimed += batch.length;
+      const batchStarted = performance.now();
       await this.forEachConcurrently(batch, async (change) => {
         const outcome = await this.attempt(change, clock);
         result[outcome]++;
         this.deps.onAttempt?.(outcome);
       });
+      // A busy machine applies fewer than the rate allows: the next claim takes what this pace finishes in half a lease.
+      const perMs = batch.length / Math.max(1, performance.now() - batchStarted);
+      limit = Math.max(1, Math.min(claimLimit(this.options), Math.floor(perMs * this.options.leaseMs * RATE_SHARE)));
     }
     return result;
   }
