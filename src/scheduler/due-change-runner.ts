@@ -109,9 +109,10 @@ export class DueChangeRunner {
     const clock = () => new Date(now.getTime() + (performance.now() - started));
     let limit = claimLimit(this.options);
     while (!this.stopping) {
-      // Each batch's lease runs from its own claim: a later batch must not inherit the first one's.
-      const { owner, leaseMs } = this.options;
-      const batch = await this.deps.core.claimDueChanges({ dueAt: now, leaseFrom: clock(), owner, leaseMs, limit });
+      // Each batch's lease runs from its own claim, not from the pass's start. (Leases that expire
+      // are still judged at the pass's `now`: a pass does not re-claim the change it just lost.)
+      const leaseMs = this.options.leaseMs + (clock().getTime() - now.getTime());
+      const batch = await this.deps.core.claimDueChanges({ dueAt: now, leaseFrom: now, owner: this.options.owner, leaseMs, limit });
       if (batch.length === 0) break;
       result.claimed += batch.length;
       const batchStarted = performance.now();
