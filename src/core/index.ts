@@ -26,6 +26,7 @@ export type { ChangeType, PendingChange, PendingListing } from '../store/store.j
 export { isV3Error, type V3Error } from '../v3/errors.js';
 export { unknownUserProblem } from './customers.js';
 export type { ChangeKind, ChangeRequest } from '../rules/account.js';
+export type { Offering } from '../v3/schemas.js';
 
 export type Core = ReturnType<typeof createCore>;
 
@@ -33,8 +34,9 @@ export function createCore(deps: CoreDeps) {
   return {
     applyImmediateChange: (input: ImmediateChangeInput) => applyImmediateChange(deps, input),
     scheduleChange: (input: ScheduleChangeInput) => scheduleChange(deps, input),
-    /** Claims due changes for one pass (lease from `now`, due at `dueAt`, default `now`); see Store.claimDue. */
-    claimDueChanges: (now: Date, owner: string, leaseMs: number, limit: number, dueAt?: Date) => deps.store.claimDue(now, owner, leaseMs, limit, dueAt),
+    /** Claims the changes due at `dueAt`, each leased for `leaseMs` from `leaseFrom` (with a new fence); see Store.claimDue. */
+    claimDueChanges: (claim: { dueAt: Date; leaseFrom: Date; owner: string; leaseMs: number; limit: number }) =>
+      deps.store.claimDue(claim.leaseFrom, claim.owner, claim.leaseMs, claim.limit, claim.dueAt),
     applyDueChange: (input: DueChangeInput) => applyDueChange(deps, input),
     cancelPendingChange: (input: CancelInput) => cancelPendingChange(deps, input),
     listPendingChanges: (input: Parameters<typeof listPendingChanges>[1]) => listPendingChanges(deps, input),

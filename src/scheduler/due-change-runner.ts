@@ -112,17 +112,24 @@ export class DueChangeRunner {
     // so a lease that ran out while an attempt waited is seen as expired.
     const started = performance.now();
     const clock = () => new Date(now.getTime() + (performance.now() - started));
-    const limit = claimLimit(this.options);
+    let limit = claimLimit(this.options);
     while (!this.stopping) {
-      const leaseNow = this.options.leaseClock?.() ?? now;
-      const batch = await this.deps.core.claimDueChanges(leaseNow, this.options.owner, this.options.leaseMs, limit, now);
+      // Each batch's lease runs from its own claim, not from the pass's start: on the lease clock
+      // (real time, whatever instant a pass simulates) when one is set. Leases that expire are
+      // still judged at the pass's `now`: a pass does not re-claim the change it just lost.
+      const leaseFrom = this.options.leaseClock?.() ?? clock();
+      const batch = await this.deps.core.claimDueChanges({ dueAt: now, leaseFrom, owner: this.options.owner, leaseMs: this.options.leaseMs, limit });
       if (batch.length === 0) break;
       result.claimed += batch.length;
+      const batchStarted = performance.now();
       await this.forEachConcurrently(batch, async (change) => {
         const outcome = await this.attempt(change, clock);
         result[outcome]++;
         this.deps.onAttempt?.(outcome);
       });
+      // A busy machine applies fewer than the rate allows: the next claim takes what this pace finishes in half a lease.
+      const perMs = batch.length / Math.max(1, performance.now() - batchStarted);
+      limit = Math.max(1, Math.min(claimLimit(this.options), Math.floor(perMs * this.options.leaseMs * RATE_SHARE)));
     }
     return result;
   }

@@ -105,15 +105,9 @@ const offeringsOf = async (change: GeneratedChange) =>
   (await sim.account(change.accountId)).offerings.map((o) => `${o.name}:${o.quantity ?? 1}`).sort();
 
 describe('a bridge killed right after its k-th offerings PUT', () => {
-  it.each([
-    [1, 1],
-    [5, 1],
-    [13, 1],
-    [1, 2],
-    [5, 2],
-    [13, 2],
-  ])('k = %i (trial %i): restarted, every change is applied exactly once', async (k, trial) => {
-    const dir = join(root, `k${k}-trial${trial}`);
+  // Each k once: the inputs are identical from run to run, so a second trial of a k repeats the first.
+  it.each([1, 5, 13])('k = %i: restarted, every change is applied exactly once', async (k) => {
+    const dir = join(root, `k${k}`);
     mkdirSync(dir);
     const db = join(dir, 'bridge.db');
     await sim.reset();

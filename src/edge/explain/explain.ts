@@ -6,9 +6,8 @@
 // call is explained as that refusal.
 import type { CustomerMapping, DirectoryMapping, Mappings, ResellerMapping } from '../../config/mappings.js';
 import { digestsEqual, hashToken } from '../../core/credentials.js';
-import { unknownUserProblem as userProblem } from '../../core/index.js';
+import { unknownUserProblem as userProblem, type Offering } from '../../core/index.js';
 import { targetPackage, validateRequest, type ChangeKind, type ChangeRequest } from '../../rules/account.js';
-import type { Offering } from '../../v3/schemas.js';
 import { parseDirectoryParams, tokenFromHeader, type DirectoryChange } from '../directory/params.js';
 import { normaliseParams, parseFormPairs, type LegacyParams } from '../legacy/index.js';
 import type { LegacyRequest } from './legacy-request.js';

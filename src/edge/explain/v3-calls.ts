@@ -1,6 +1,6 @@
 // The v3 calls a legacy task is made of, described as data (the operation ids of the official
 // v3 description). Explain prints them; a dry run answers them.
-import type { Offering } from '../../v3/schemas.js';
+import type { Offering } from '../../core/index.js';
 
 export type V3Operation = 'GetAccountState' | 'ListAccountOffering' | 'UpdateAccountOffering' | 'ListOffering';
 
