@@ -117,8 +117,11 @@ export class DueChangeRunner {
       // Each batch's lease runs from its own claim, not from the pass's start: on the lease clock
       // (real time, whatever instant a pass simulates) when one is set. Leases that expire are
       // still judged at the pass's `now`: a pass does not re-claim the change it just lost.
-      const leaseFrom = this.options.leaseClock?.() ?? clock();
-      const batch = await this.deps.core.claimDueChanges({ dueAt: now, leaseFrom, owner: this.options.owner, leaseMs: this.options.leaseMs, limit });
+      const { leaseClock } = this.options;
+      const lease = leaseClock
+        ? { leaseFrom: leaseClock(), leaseMs: this.options.leaseMs }
+        : { leaseFrom: now, leaseMs: this.options.leaseMs + (clock().getTime() - now.getTime()) };
+      const batch = await this.deps.core.claimDueChanges({ dueAt: now, ...lease, owner: this.options.owner, limit });
       if (batch.length === 0) break;
       result.claimed += batch.length;
       const batchStarted = performance.now();
