@@ -95,6 +95,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     const observers: ObserveRequest[] = [
       accessLog(logger),
       (summary) => metrics.observeRequest(summary),
+      (summary) => ledger.observe(summary),
       ...(options.observeRequest ? [options.observeRequest] : []),
     ];
     const app = createApp({

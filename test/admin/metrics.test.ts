@@ -26,6 +26,30 @@ describe('/metrics', () => {
     for (const value of metrics.labelValues()) for (const secret of secrets) expect(value).not.toContain(secret);
   });
 
+  it('counts legacy requests by surface, task, format and outcome, times them by route, and counts failed logins by reason', async () => {
+    const b = await start('2026-02-10T12:00:00Z');
+    const before = await scrape(b.admin!.url);
+    await expectSuccess(b, 'task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0');
+    await expectSuccess(b, 'task=immediate_downgrade&user=user4&package=Silver Package');
+    const refused = await fetch(`${b.url}/apiv2/reseller.account.xml`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `api_user=${DEMO.apiUser}&api_key=not-the-password&task=overview&user=user4`,
+    });
+    expect(await refused.text()).toContain('<code>401</code>');
+    const after = await scrape(b.admin!.url);
+    const moved = (name: string, labels: Record<string, string>) => after.value(name, labels) - before.value(name, labels);
+    const legacy = 'reseller_bridge_legacy_requests_total';
+    expect(moved(legacy, { surface: 'apiv2', task: 'immediate_upgrade', format: 'json', outcome: 'success' })).toBe(1);
+    expect(moved(legacy, { surface: 'apiv2', task: 'immediate_downgrade', format: 'json', outcome: 'success' })).toBe(1);
+    // The task of a refused login is not read: authentication comes first.
+    expect(moved(legacy, { surface: 'apiv2', task: 'none', format: 'xml', outcome: 'auth_failed' })).toBe(1);
+    expect(moved('reseller_bridge_authentication_failures_total', { surface: 'apiv2', reason: 'wrong_credentials' })).toBe(1);
+    // Original statuses: the refused login is answered HTTP 200, as the old server did.
+    expect(moved('http_server_request_duration_seconds', { method: 'POST', route: '/apiv2/:call', status: '200' })).toBe(3);
+    expect(after.buckets('http_server_request_duration_seconds', { method: 'POST', route: '/apiv2/:call', status: '200' })).toEqual(OTEL_BUCKETS);
+  });
+
   it('times every v3 attempt by operation and status', async () => {
     const b = await start('2026-02-10T12:00:00Z');
     const before = await scrape(b.admin!.url);
