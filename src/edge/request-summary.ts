@@ -2,19 +2,13 @@
 // log, the metrics and the caller ledger all read this, and nothing else of the request. Never a
 // secret in it: no key, password, token, query string or raw path.
 
+import type { AuthStyle, UsageOutcome } from '../rules/usage.js';
+
 export type Surface = 'apiv2' | 'directory' | 'probe' | 'other';
 
-export type RequestOutcome =
-  | 'success'
-  | 'client_error'
-  | 'auth_failed'
-  | 'not_found'
-  | 'upstream_error'
-  | 'uncertain'
-  | 'refused'
-  | 'internal_error';
-
-export type AuthStyle = 'password' | 'apikey' | 'bearer' | 'directory_token' | 'none';
+// The outcome classes and auth styles are the ledger's (rules/usage.ts): one definition for both.
+export type { AuthStyle } from '../rules/usage.js';
+export type RequestOutcome = UsageOutcome;
 
 export type AuthFailure = 'unknown_user' | 'wrong_credentials' | 'throttled' | 'busy' | 'malformed';
 

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { AttemptReport } from '../v3/options.js';
+import { LEGACY_TASKS } from '../rules/deprecation.js';
 
 /** OpenTelemetry's default explicit bucket boundaries for `http.server.request.duration` (seconds). */
 export const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -22,19 +23,8 @@ export interface ObservedRequest {
   durationMs: number;
 }
 
-/** The legacy tasks of the documented API, and the directory's one operation. */
-const LEGACY_TASKS = new Set([
-  'immediate_upgrade',
-  'immediate_downgrade',
-  'immediate_close',
-  'scheduled_upgrade',
-  'scheduled_downgrade',
-  'scheduled_close',
-  'overview',
-  'list',
-  'delete',
-  'change_package',
-]);
+/** The legacy tasks of both surfaces: the only task label values besides `none` and `unknown`. */
+const TASK_LABELS = new Set(Object.values(LEGACY_TASKS).flat());
 const OUTCOMES = new Set(['success', 'client_error', 'auth_failed', 'not_found', 'upstream_error', 'uncertain', 'refused', 'internal_error']);
 const AUTH_FAILURES = new Set(['unknown_user', 'wrong_credentials', 'throttled', 'busy', 'malformed']);
 // OpenTelemetry's rule for http.request.method: known methods as they are, anything else `_OTHER`.
@@ -103,7 +93,7 @@ export class BridgeMetrics {
     if (request.surface !== 'apiv2' && request.surface !== 'directory') return;
     this.legacyRequests.inc({
       surface: request.surface,
-      task: bounded(request.task, LEGACY_TASKS, 'none', 'unknown'),
+      task: bounded(request.task, TASK_LABELS, 'none', 'unknown'),
       format: request.format,
       outcome: bounded(request.outcome, OUTCOMES, 'none', 'other'),
     });
