@@ -87,6 +87,7 @@ export class DueChangeRunner {
   start(): void {
     this.stopping = false;
     const tick = () => {
+      this.timer = undefined;
       if (this.stopping) return;
       this.inFlight = this.runPass()
         .catch((error: unknown) => this.deps.logger.error({ err: error }, 'scheduler pass failed'))
@@ -102,7 +103,13 @@ export class DueChangeRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
     await this.inFlight;
+  }
+
+  /** No pass running and none armed: what `stop()` leaves behind. */
+  get idle(): boolean {
+    return this.timer === undefined && this.inFlight === undefined;
   }
 
   /** Claims and applies every change due at `now`, batch after batch. */

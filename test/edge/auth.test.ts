@@ -132,15 +132,20 @@ describe('caching and throttling', () => {
 
   it('hashes once for a burst of requests with the same credentials', async () => {
     let hashes = 0;
+    let finish!: () => void;
+    const hashing = new Promise<void>((resolve) => (finish = resolve));
     const auth = new LegacyAuthenticator(mappings.resellers, keys, {
       verify: async () => {
         hashes++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await hashing; // the whole burst arrives while the first check runs
         return true;
       },
     });
     const creds = { apiUser: 'your_sendgrid_username', apiKey: 'your_sendgrid_password' };
-    const results = await Promise.all(Array.from({ length: 8 }, () => auth.authenticate(creds)));
+    const burst = Promise.all(Array.from({ length: 8 }, () => auth.authenticate(creds)));
+    await expect.poll(() => hashes).toBe(1);
+    finish();
+    const results = await burst;
     expect(results.every((r) => r === main)).toBe(true);
     expect(hashes).toBe(1);
   });
@@ -148,17 +153,22 @@ describe('caching and throttling', () => {
   it('runs at most two password hashes at once', async () => {
     let running = 0;
     let peak = 0;
+    let finish!: () => void;
+    const hashing = new Promise<void>((resolve) => (finish = resolve));
     const auth = new LegacyAuthenticator(mappings.resellers, keys, {
       verify: async () => {
         peak = Math.max(peak, ++running);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await hashing;
         running--;
         return false;
       },
     });
-    const results = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 6 }, (_, i) => auth.authenticate({ apiUser: 'second_reseller', apiKey: `guess-${i}` })),
     );
+    await expect.poll(() => running).toBe(2); // two started; the other four wait for a slot
+    finish();
+    const results = await all;
     expect(results.every((r) => r === undefined)).toBe(true);
     expect(peak).toBe(2);
   });

@@ -84,6 +84,25 @@ async function waitForHeldWrite(bridge: NodeProcess): Promise<void> {
   }
 }
 
+/**
+ * Every offerings PUT the simulator has received is applied (with only lateWrite set, each is),
+ * seen twice in a row: the second look is a fresh request, behind any the dead bridge had sent.
+ */
+async function waitUntilEveryPutLanded(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const landed = async () => {
+    const { requests } = await sim.requests();
+    const received = requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/offerings')).length;
+    let applied = 0;
+    for (const c of CHANGES) applied += (await sim.writes(c.accountId)).offerings;
+    return received === applied;
+  };
+  for (let inARow = 0; inARow < 2; ) {
+    inARow = (await landed()) ? inARow + 1 : 0;
+    if (Date.now() > deadline) throw new Error('a PUT the simulator received was never applied');
+  }
+}
+
 /** Both resellers' `reseller.pending list` is empty: nothing pending, applying or failed. */
 async function waitUntilNothingListed(bridge: NodeProcess): Promise<void> {
   const [, url] = await bridge.waitForOutput(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
@@ -120,7 +139,7 @@ describe('a bridge killed right after its k-th offerings PUT', () => {
     await first.kill();
     await sim.clearFaults();
     // A PUT already received when the bridge died is still applied by the simulator: let it land.
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntilEveryPutLanded();
 
     // What the crash left behind.
     const atCrash = await readChanges(db);

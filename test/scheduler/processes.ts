@@ -17,6 +17,7 @@ export function simulatorAdmin(url: string) {
     setFaults: (patch: object) => admin('PUT', 'faults', patch),
     clearFaults: () => admin('DELETE', 'faults'),
     writes: (id: string): Promise<{ offerings: number; state: number }> => admin('GET', `writes/${encodeURIComponent(id)}`),
+    requests: (): Promise<{ requests: { method: string; path: string }[] }> => admin('GET', 'requests'),
     account: (id: string): Promise<{ offerings: { name: string; quantity?: number }[] }> =>
       admin('GET', `accounts/${encodeURIComponent(id)}`),
   };

@@ -225,10 +225,11 @@ describe('deadlines', () => {
   });
 
   it("the caller's abort signal ends the call with its reason", async () => {
-    const { api } = await setUp(slow(5_000, activated));
+    const { api, server } = await setUp(slow(5_000, activated));
     const controller = new AbortController();
     const call = api.getState('sg1', { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('legacy client went away')), 50);
+    await expect.poll(() => server.seen.length).toBe(1); // the attempt is in flight
+    controller.abort(new Error('legacy client went away'));
     await expect(call).rejects.toThrow('legacy client went away');
   });
 });

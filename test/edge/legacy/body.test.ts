@@ -277,8 +277,9 @@ describe('streams', () => {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '100' },
     });
     req.on('error', () => {});
+    const arrived = new Promise((resolve) => server!.once('request', resolve));
     req.write('user=abc');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await arrived; // the server is reading the body when the client goes away
     req.destroy();
     await expect.poll(() => outcomes.length).toBe(1);
     expect(outcomes[0]).toBeInstanceOf(LegacyBadRequest);
