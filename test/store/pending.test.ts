@@ -266,8 +266,8 @@ describe.each(STORES)('$name store', ({ open }) => {
         return store.schedule(changeFor(records[i]!, { effectiveAt: `2024-04-${day}T00:00:00.000Z` }), legacyAudit());
       };
       // A few at a time, as concurrent requests would (a server-backed store overlaps them).
-      for (let first = 0; first < records.length; first += 8) {
-        await Promise.all(Array.from({ length: Math.min(8, records.length - first) }, (_, j) => scheduleOne(first + j)));
+      for (let first = 0; first < records.length; first += 24) {
+        await Promise.all(Array.from({ length: Math.min(24, records.length - first) }, (_, j) => scheduleOne(first + j)));
       }
       const listed = await store.listPending('big');
       expect(listed).toHaveLength(10_000);
