@@ -10,6 +10,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export const PROCESS_TESTS = [
   'test/bench/bench.test.ts',
   'test/cli/cli.test.ts',
+  'test/config/startup-process.test.ts',
   'test/scheduler/crash.test.ts',
   'test/secrets-in-logs.test.ts',
   'test/shutdown.test.ts',

@@ -37,11 +37,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env, options:
     const dbProblem = databasePathProblem(env.BRIDGE_DB, options.createDatabaseFolder ?? false);
     if (dbProblem) problems.push(dbProblem);
   }
-  const url = env?.SENDGRID_API_URL;
+  const url = env ? env.SENDGRID_API_URL : processEnv.SENDGRID_API_URL || undefined;
   const upstream: Upstream = url === undefined || url === 'simulator' ? { kind: 'simulator' } : { kind: 'url', url };
   const seed = mappings?.simulatorSeed;
   const folder = mappings?.folder ?? processEnv.BRIDGE_MAPPINGS ?? './mappings';
-  const checkUpstream = options.upstream !== false && env !== undefined;
+  // With the environment wrong, the URL and the keys are still checked from the raw variables.
+  const checkUpstream = options.upstream !== false;
 
   if (checkUpstream && upstream.kind === 'simulator' && mappings && !seed)
     problems.push(
