@@ -89,6 +89,9 @@ describe('the environment', () => {
   it('the commands that only read the store need no key', () => {
     const config = loadConfig({ BRIDGE_MAPPINGS: demoMappings, SENDGRID_API_URL: 'https://api.sendgrid.com' }, { upstream: false });
     expect(config.v3Keys.size).toBe(0);
+    // Nor the URL: an operator's host may have only the database and the mappings.
+    const folder = mappingsWith(undefined, undefined, ['simulator.json']);
+    expect(loadConfig({ BRIDGE_MAPPINGS: folder }, { upstream: false }).mappings.resellers).toHaveLength(2);
   });
 
   it('a key the embedded simulator would refuse stops start-up', () => {
