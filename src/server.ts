@@ -3,7 +3,7 @@
 // one named step below. Tests, the operator CLI and `npm start` all assemble it here.
 import { existsSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { startAdminListener, type AdminListener } from './admin/listener.js';
 import { adminRoutes, type AdminDeps } from './admin/routes.js';
@@ -81,6 +81,8 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const now = options.now ?? (() => new Date());
   const freshDatabase = isFreshDatabase(config);
   const schedulerConcurrency = options.scheduler?.concurrency ?? defaultSchedulerOptions('').concurrency;
+  // Every port conflict at once, before anything is opened or started (each listen still names its own, should a port be taken meanwhile).
+  if (options.listen !== false) await checkPorts(config);
   const store = await openConfiguredStore(config, schedulerConcurrency);
   const closers: Closers = [() => store.close()];
   const drainers: Drainers = [];
@@ -343,10 +345,44 @@ async function openConfiguredStore({ env }: BridgeConfig, schedulerConcurrency: 
   }
 }
 
+/** Binds and releases each fixed port the bridge will listen on; throws one ConfigError listing every one that cannot be bound. */
+async function checkPorts({ env, upstream }: BridgeConfig): Promise<void> {
+  const ports: [PortVariable, number, string][] = [
+    ['PORT', env.PORT, env.HOST],
+    ['ADMIN_PORT', env.ADMIN_PORT, env.ADMIN_HOST],
+    ...(upstream.kind === 'simulator' ? [['SIMULATOR_PORT', env.SIMULATOR_PORT, '127.0.0.1'] as [PortVariable, number, string]] : []),
+  ];
+  const problems = await Promise.all(
+    ports
+      .filter(([, port]) => port !== 0)
+      .map(([variable, port, host]) =>
+        onPort(variable, port, host, () => bindOnce(port, host)).then(
+          () => undefined,
+          (error: unknown) => {
+            if (error instanceof ConfigError) return error.problems;
+            throw error;
+          },
+        ),
+      ),
+  );
+  const found = problems.flat().filter((p): p is string => p !== undefined);
+  if (found.length) throw new ConfigError(found);
+}
+
+function bindOnce(port: number, host: string): Promise<void> {
+  const probe = createNetServer();
+  return new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+type PortVariable = 'PORT' | 'ADMIN_PORT' | 'SIMULATOR_PORT';
+
 const HOST_VARIABLE: Record<string, string> = { PORT: 'HOST', ADMIN_PORT: 'ADMIN_HOST', SIMULATOR_PORT: 'the simulator host' };
 
 /** Binds a listener; a port in use, forbidden or on an address this host lacks is a problem naming the variable. */
-async function onPort<T>(variable: 'PORT' | 'ADMIN_PORT' | 'SIMULATOR_PORT', port: number, host: string, listen: () => Promise<T>): Promise<T> {
+async function onPort<T>(variable: PortVariable, port: number, host: string, listen: () => Promise<T>): Promise<T> {
   try {
     return await listen();
   } catch (error) {

@@ -67,6 +67,14 @@ describe('a wrong configuration stops the bridge with exit 2 and one line per pr
       () => [`ADMIN_PORT ${takenPort} (on 127.0.0.1) is already in use by another process: stop it, or set ADMIN_PORT to a free port`],
     ],
     [
+      'PORT and ADMIN_PORT both in use: both named in one run',
+      () => ({ PORT: String(takenPort), ADMIN_PORT: String(takenPort) }),
+      () => [
+        `PORT ${takenPort} (on 127.0.0.1) is already in use by another process: stop it, or set PORT to a free port`,
+        `ADMIN_PORT ${takenPort} (on 127.0.0.1) is already in use by another process: stop it, or set ADMIN_PORT to a free port`,
+      ],
+    ],
+    [
       'SIMULATOR_PORT in use',
       () => ({ SIMULATOR_PORT: String(takenPort) }),
       () => [`SIMULATOR_PORT ${takenPort} (on 127.0.0.1) is already in use by another process: stop it, or set SIMULATOR_PORT to a free port`],
