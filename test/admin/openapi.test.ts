@@ -5,6 +5,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/admin/routes.js';
+import { accountTasks } from '../../src/edge/apiv2/account-tasks.js';
+import { pendingTasks } from '../../src/edge/apiv2/pending-tasks.js';
 import { answerProblems, curlProblems, findOperation, openApi, openApiFile } from '../helpers/bridge-openapi.js';
 import { AUTH, useTestBridge } from '../helpers/bridge.js';
 
@@ -24,6 +26,20 @@ describe('openapi.json', () => {
     const broken = structuredClone(openApi);
     broken.paths['/livez'].get.responses = { 200: { content: {} } }; // a response without its description
     expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+
+  it("declares exactly the tasks each legacy module dispatches, in the query and in the form", () => {
+    for (const [module, tasks] of [['account', accountTasks], ['pending', pendingTasks]] as const) {
+      for (const path of [`/apiv2/reseller.${module}`, `/apiv2/reseller.${module}.{format}`])
+        for (const method of ['get', 'post']) {
+          const operation = openApi.paths[path][method];
+          const query = operation.parameters.find((p: { name?: string }) => p.name === 'task');
+          expect(query.schema.enum, `${method} ${path}`).toEqual(Object.keys(tasks));
+          if (method === 'post')
+            for (const media of ['application/x-www-form-urlencoded', 'multipart/form-data'])
+              expect(operation.requestBody.content[media].schema.properties.task.enum, `${path} ${media}`).toEqual(Object.keys(tasks));
+        }
+    }
   });
 
   it('is served on the admin listener, byte for byte', async () => {
