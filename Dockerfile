@@ -26,6 +26,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY mappings ./mappings
+# The OpenAPI description the admin listener serves (GET /openapi.json).
+COPY openapi.json ./
 # The store (and the demo simulator's state) lives in /app/data: mount a volume there.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

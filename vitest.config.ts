@@ -1,14 +1,33 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
+/**
+ * The test files that start a compiled entry (dist/) as its own process: the bridge, the
+ * simulator, the CLI, a benchmark's child. Only their project has the global setup that builds
+ * dist/ (when stale), and vitest runs a project's global setup only when one of its files is
+ * selected: running a unit file never compiles. test/harness/test-projects.test.ts fails when a
+ * file starts a compiled entry without being listed here.
+ */
+export const PROCESS_TESTS = [
+  'test/bench/bench.test.ts',
+  'test/cli/cli.test.ts',
+  'test/config/startup-process.test.ts',
+  'test/scheduler/crash.test.ts',
+  'test/secrets-in-logs.test.ts',
+  'test/shutdown.test.ts',
+  'test/simulator/main.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Its own script (npm run test:production-layout): a production install takes a minute or more.
     exclude: [...configDefaults.exclude, 'test/production/**'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/production/**', ...PROCESS_TESTS] } },
+      { extends: true, test: { name: 'processes', include: PROCESS_TESTS, globalSetup: ['test/global-setup.ts'] } },
+    ],
   },
 });

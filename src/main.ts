@@ -19,23 +19,26 @@ const { gracefulShutdown, shutDownOnSignals, shutDownWhenParentExits } = await i
 const { pino } = await import('pino');
 const destination = pino.destination({ dest: 1, sync: false });
 process.once('exit', () => destination.flushSync());
-const logger = createLogger({ name: 'reseller-bridge' }, destination);
 /** SIGTERM, SIGINT, or (under an npm script) npm going away: one graceful shutdown, then exit. */
-function stopGracefully(bridge: import('./shutdown.js').Closable, boundMs: number): void {
+function stopGracefully(bridge: import('./shutdown.js').Closable, logger: import('./log.js').Logger, boundMs: number): void {
   const shutdown = gracefulShutdown(bridge, { logger, boundMs, exit: (code) => process.exit(code) });
   shutDownOnSignals(shutdown);
   if (process.env.npm_lifecycle_event) shutDownWhenParentExits(shutdown);
 }
 
+// The configuration first: the logger's level is one of its variables, and its problems are
+// plain lines on stderr (exit 2), not log records.
+let logger: import('./log.js').Logger | undefined;
 try {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { createDatabaseFolder: true });
+  logger = createLogger({ name: 'reseller-bridge', level: config.env.LOG_LEVEL }, destination);
   const bridge = await startBridge(config, { logger });
-  stopGracefully(bridge, config.env.BRIDGE_SHUTDOWN_TIMEOUT_MS);
+  stopGracefully(bridge, logger, config.env.BRIDGE_SHUTDOWN_TIMEOUT_MS);
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  logger.fatal({ err: error }, 'start-up failed');
+  (logger ?? createLogger({ name: 'reseller-bridge', level: 'fatal' }, destination)).fatal({ err: error }, 'start-up failed');
   process.exit(1);
 }

@@ -3,11 +3,12 @@
 // one named step below. Tests, the operator CLI and `npm start` all assemble it here.
 import { existsSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { startAdminListener, type AdminListener } from './admin/listener.js';
 import { adminRoutes, type AdminDeps } from './admin/routes.js';
 import type { BridgeConfig } from './config/config.js';
+import { ConfigError } from './config/errors.js';
 import type { ResellerMapping } from './config/mappings.js';
 import { resolveBillingDays } from './core/billing-days.js';
 import { BrownoutGate } from './core/brownout-gate.js';
@@ -80,12 +81,15 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const now = options.now ?? (() => new Date());
   const freshDatabase = isFreshDatabase(config);
   const schedulerConcurrency = options.scheduler?.concurrency ?? defaultSchedulerOptions('').concurrency;
-  const store = await openStore({ sqlitePath: config.env.BRIDGE_DB, databaseUrl: config.env.DATABASE_URL, schedulerConcurrency });
+  // Every port conflict at once, before anything is opened or started (each listen still names its own, should a port be taken meanwhile).
+  if (options.listen !== false) await checkPorts(config);
+  const store = await openConfiguredStore(config, schedulerConcurrency);
   const closers: Closers = [() => store.close()];
   const drainers: Drainers = [];
   const metrics = new BridgeMetrics({ store, now, logger });
   try {
     const simulator = await startDemoSimulator(config, freshDatabase, logger, closers);
+    const announceSimulator = () => simulator && logger.info({ url: simulator.url }, 'embedded v3 simulator listening');
     const { v3For, ratePerSecond, baseUrl } = connectUpstream(config, simulator, withMetrics(options.upstream, metrics), closers);
     await importCustomers(config, store, v3For, logger);
     const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
@@ -118,9 +122,11 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       readiness.start();
       ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
-      logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
       admin = await listenAdmin(config, { config, store, now, metrics }, logger, closers);
+      // Only now that every port is ours: a conflict on PORT or ADMIN_PORT is never preceded by a "listening" line.
+      announceSimulator();
       if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
+      logger.info(startupSummary(config, { url, admin: admin.url, simulator: simulator?.url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }), 'bridge listening');
     }
     drainers.push(() => scheduler.stop());
     const close = async () => {
@@ -154,16 +160,15 @@ async function startDemoSimulator(
   const { env } = config;
   // The simulator's state lives beside the database: a new database starts a new world.
   if (freshDatabase) rmSync(config.simulatorStateFile, { force: true });
-  const simulator = await startSimulator({
+  const simulator = await onPort('SIMULATOR_PORT', env.SIMULATOR_PORT, '127.0.0.1', () => startSimulator({
     seed: config.mappings.simulatorSeed!,
     host: '127.0.0.1',
     port: env.SIMULATOR_PORT,
     ...(env.SIMULATOR_API_KEY ? { apiKeyOverride: env.SIMULATOR_API_KEY } : {}),
     stateFile: env.BRIDGE_DB === ':memory:' ? undefined : config.simulatorStateFile,
     logger: logger.child({ component: 'simulator' }),
-  });
+  }));
   closers.unshift(() => simulator.close());
-  logger.info({ url: simulator.url }, 'embedded v3 simulator listening');
   return simulator;
 }
 
@@ -292,10 +297,15 @@ function withMetrics(overrides: Partial<V3UpstreamOptions> | undefined, metrics:
 async function listenMain(app: RequestListener, port: number, host: string): Promise<{ server: Server; url: string }> {
   const server = createServer(app);
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
+  await onPort('PORT', port, host, () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }),
+  );
   const address = server.address() as AddressInfo;
   return { server, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}` };
 }
@@ -311,16 +321,97 @@ function drainServer(server: Server): () => Promise<void> {
 
 async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger, closers: Closers): Promise<AdminListener> {
   const { ADMIN_HOST, ADMIN_PORT, BRIDGE_ADMIN_TOKEN } = config.env;
-  const admin = await startAdminListener({
-    host: ADMIN_HOST,
-    port: ADMIN_PORT,
-    token: BRIDGE_ADMIN_TOKEN,
-    logger: logger.child({ component: 'admin' }),
-    routes: adminRoutes(deps),
-  });
+  const admin = await onPort('ADMIN_PORT', ADMIN_PORT, ADMIN_HOST, () =>
+    startAdminListener({
+      host: ADMIN_HOST,
+      port: ADMIN_PORT,
+      token: BRIDGE_ADMIN_TOKEN,
+      logger: logger.child({ component: 'admin' }),
+      routes: adminRoutes(deps),
+    }),
+  );
   closers.unshift(() => admin.close());
   logger.info({ url: admin.url, auth: BRIDGE_ADMIN_TOKEN !== undefined ? 'bearer' : 'none' }, 'admin listening');
   return admin;
+}
+
+/** The SQLite file BRIDGE_DB names, or DATABASE_URL's database; a file SQLite cannot use is a configuration problem naming BRIDGE_DB. */
+async function openConfiguredStore({ env }: BridgeConfig, schedulerConcurrency: number): Promise<Store> {
+  try {
+    return await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL, schedulerConcurrency });
+  } catch (error) {
+    if (env.DATABASE_URL) throw error;
+    throw new ConfigError([`BRIDGE_DB ${env.BRIDGE_DB} cannot be used as the SQLite store (${(error as Error).message})`]);
+  }
+}
+
+/** Binds and releases each fixed port the bridge will listen on; throws one ConfigError listing every one that cannot be bound. */
+async function checkPorts({ env, upstream }: BridgeConfig): Promise<void> {
+  const ports: [PortVariable, number, string][] = [
+    ['PORT', env.PORT, env.HOST],
+    ['ADMIN_PORT', env.ADMIN_PORT, env.ADMIN_HOST],
+    ...(upstream.kind === 'simulator' ? [['SIMULATOR_PORT', env.SIMULATOR_PORT, '127.0.0.1'] as [PortVariable, number, string]] : []),
+  ];
+  const problems = await Promise.all(
+    ports
+      .filter(([, port]) => port !== 0)
+      .map(([variable, port, host]) =>
+        onPort(variable, port, host, () => bindOnce(port, host)).then(
+          () => undefined,
+          (error: unknown) => {
+            if (error instanceof ConfigError) return error.problems;
+            throw error;
+          },
+        ),
+      ),
+  );
+  const found = problems.flat().filter((p): p is string => p !== undefined);
+  if (found.length) throw new ConfigError(found);
+}
+
+function bindOnce(port: number, host: string): Promise<void> {
+  const probe = createNetServer();
+  return new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+type PortVariable = 'PORT' | 'ADMIN_PORT' | 'SIMULATOR_PORT';
+
+const HOST_VARIABLE: Record<string, string> = { PORT: 'HOST', ADMIN_PORT: 'ADMIN_HOST', SIMULATOR_PORT: 'the simulator host' };
+
+/** Binds a listener; a port in use, forbidden or on an address this host lacks is a problem naming the variable. */
+async function onPort<T>(variable: PortVariable, port: number, host: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const at = `${variable} ${port} (on ${host})`;
+    if (code === 'EADDRINUSE') throw new ConfigError([`${at} is already in use by another process: stop it, or set ${variable} to a free port`]);
+    if (code === 'EACCES') throw new ConfigError([`${at} may not be bound by this user (ports below 1024 need privileges): set ${variable} to 1024 or above`]);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      throw new ConfigError([`${HOST_VARIABLE[variable]} ${host} is not an address of this machine (${code}), so ${variable} cannot be bound`]);
+    throw error;
+  }
+}
+
+/** The one start-up line: what runs against what, and where it listens. */
+function startupSummary(
+  { mappings, env }: BridgeConfig,
+  parts: { url: string; admin: string; simulator: string | undefined; upstream: string; store: string },
+): Record<string, unknown> {
+  return {
+    url: parts.url,
+    upstream: parts.upstream === 'simulator' ? `embedded simulator ${parts.simulator}` : parts.upstream,
+    store: parts.store === 'sqlite' ? `sqlite ${env.BRIDGE_DB}` : 'postgresql (DATABASE_URL)',
+    mappings: mappings.folder,
+    resellers: mappings.resellers.length,
+    customers: mappings.customers.length,
+    directories: mappings.directories.length,
+    scheduler: env.BRIDGE_SCHEDULER,
+    listeners: { legacy: parts.url, admin: parts.admin, ...(parts.simulator ? { simulator: parts.simulator } : {}) },
+  };
 }
 
 async function closeAll(closers: Closers): Promise<void> {

@@ -1,15 +1,8 @@
-// Compiles dist/ once per test run: some tests start the bridge, the simulator or the CLI as
-// their own processes, and must run the code under test, not a stale build.
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `processes` project's global setup (vitest.config.ts): its tests start the bridge, the
+// simulator or the CLI from dist/, which must be the code under test. Compiles only when dist/ is
+// older than its sources (the same check as `npm start`'s prestart).
+import { buildIfStale } from '../harness/build-if-stale.mjs';
 
-export default function buildOnce(): void {
-  const root = resolve(fileURLToPath(import.meta.url), '../..');
-  const bin = resolve(root, 'node_modules/.bin');
-  execFileSync(resolve(bin, 'tsc'), ['-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
-  });
+export default function buildWhenStale(): void {
+  buildIfStale();
 }

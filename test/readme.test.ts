@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curlProblems } from './helpers/bridge-openapi.js';
 import { projectRoot, startTestBridge, type TestBridge } from './helpers/bridge.js';
 
 const run = promisify(execFile);
@@ -57,5 +58,23 @@ describe('README curl examples', () => {
       if (expected === undefined) expect(status, `${command}\n${body}`).toBeLessThan(300);
     }
     expect(answers).toHaveLength(examples.length);
+  });
+});
+
+describe('README curl lines against openapi.json', () => {
+  // Every curl line of every code block that calls the bridge (the main port or the admin
+  // listener); the simulator's (localhost:3001) speak v3, checked against v3's own description.
+  const lines = [...readFileSync(join(projectRoot, 'README.md'), 'utf8').matchAll(/```[a-z]*\n([\s\S]*?)```/g)]
+    .flatMap(([, block]) => block!.split('\n'))
+    .filter((line) => line.startsWith('curl ') && !line.includes('localhost:3001'));
+
+  it('covers the legacy surface, the directory endpoint, the probes and the admin listener', () => {
+    expect(lines.filter((l) => l.includes('/apiv2/')).length).toBeGreaterThanOrEqual(5);
+    for (const path of ['/v1/partners/accounts/', '/livez', '/readyz', '/healthz', 'localhost:3002/'])
+      expect(lines.some((l) => l.includes(path)), path).toBe(true);
+  });
+
+  it('each path, method, parameter and header is one openapi.json declares', () => {
+    expect(lines.flatMap((line) => curlProblems(line))).toEqual([]);
   });
 });

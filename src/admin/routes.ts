@@ -5,6 +5,7 @@ import type { BridgeConfig } from '../config/config.js';
 import type { BridgeMetrics } from '../metrics/metrics.js';
 import { LISTED_STATUSES, type Store } from '../store/store.js';
 import { metricsRouter } from './metrics-route.js';
+import { openApiRouter } from './openapi-route.js';
 import { brownoutCalendar } from './usage/calendar.js';
 import { usageRoutes } from './usage/routes.js';
 
@@ -19,6 +20,7 @@ export interface AdminDeps {
 export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
   router.use(metricsRouter(deps.metrics));
+  router.use(openApiRouter());
   const { store } = deps;
   router.use(
     usageRoutes({

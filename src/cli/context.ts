@@ -12,6 +12,11 @@ export function cliConfig(io: CliIo): BridgeConfig {
   return loadConfig(io.env);
 }
 
+/** For the commands that only read the store (pending, customers, audit, usage): no upstream, no v3 key needed. */
+export function readOnlyConfig(io: CliIo): BridgeConfig {
+  return loadConfig(io.env, { upstream: false });
+}
+
 /** Warnings and worse by default: stdout carries the answer, stderr only what needs a look. */
 export function cliLogger(io: CliIo, config: BridgeConfig): Logger {
   const level = io.env.LOG_LEVEL ? config.env.LOG_LEVEL : 'warn';

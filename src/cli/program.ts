@@ -16,7 +16,9 @@ import { CHANGE_STATUSES, parseChangeId, parseDays, parseInstant, parseStatuses 
 const ENVIRONMENT_NOTE = `
 Configuration comes from the environment of \`npm start\`: BRIDGE_DB, DATABASE_URL,
 BRIDGE_MAPPINGS, SENDGRID_API_URL, the resellers' v3 key variables, SIMULATOR_PORT.
-Logs go to stderr (level warn unless LOG_LEVEL is set); results go to stdout.`;
+pending, customers, audit and usage only read the store: they need no v3 key.
+Logs go to stderr (level warn unless LOG_LEVEL is set); results go to stdout, so
+\`npm run -s bridge -- pending --json | jq .\` reads clean JSON (-s: no npm banner).`;
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('bridge')
@@ -29,15 +31,17 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('hash-password')
-    .description('print the scrypt hash of a reseller password, for password_hash in mappings/resellers.json')
-    .argument('[password]', 'the password; omit it to read it from stdin and keep it out of shell history')
-    .action((password: string | undefined) => hashPasswordCommand(io, password));
+    .description('print the scrypt hash of a reseller password read from stdin (or prompted twice), for password_hash in mappings/resellers.json')
+    .addHelpText('after', '\nThe password is never an argument (shell history, ps): pipe it in, or type it at the prompt.')
+    .allowExcessArguments()
+    .action((_options: object, command: Command) => hashPasswordCommand(io, command.args));
 
   program
     .command('hash-token')
-    .description('print the HMAC of a directory token, for token_hmac in mappings/directories.json')
-    .argument('[token]', 'the token; omit it to read it from stdin and keep it out of shell history')
-    .action((token: string | undefined) => hashTokenCommand(io, token));
+    .description('print the HMAC of a directory token read from stdin (or prompted twice), for token_hmac in mappings/directories.json')
+    .addHelpText('after', '\nThe token is never an argument (shell history, ps): pipe it in, or type it at the prompt.')
+    .allowExcessArguments()
+    .action((_options: object, command: Command) => hashTokenCommand(io, command.args));
 
   program
     .command('pending')

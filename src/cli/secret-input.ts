@@ -1,11 +1,11 @@
-// Reads a secret to hash. From an argument it lands in shell history, so stdin is the
-// default: piped input is read whole (one trailing newline dropped); a terminal is
-// prompted twice, without echo.
+// Reads a secret to hash, from stdin only (an argument would land in shell history and `ps`):
+// piped input is read whole (one trailing newline dropped); a terminal is prompted twice,
+// without echo.
 import { CliError, EXIT, type CliInput, type CliIo } from './io.js';
 
-export async function readSecret(io: CliIo, what: string, given: string | undefined): Promise<string> {
-  const secret = given ?? (io.stdin.isTTY ? await promptTwice(io, what) : await readPiped(io.stdin));
-  if (secret === '') throw new CliError(`no ${what} given: pass it as an argument or on stdin`, EXIT.usage);
+export async function readSecret(io: CliIo, what: string): Promise<string> {
+  const secret = io.stdin.isTTY ? await promptTwice(io, what) : await readPiped(io.stdin);
+  if (secret === '') throw new CliError(`no ${what} given: pipe it on stdin, or run at a terminal to be prompted`, EXIT.usage);
   return secret;
 }
 

@@ -69,7 +69,7 @@ describe('the configuration', () => {
 
   it.each(['0.0.0.0', '::', '10.1.2.3', 'bridge.internal'])('listening on %s requires BRIDGE_ADMIN_TOKEN', (host) => {
     expect(problemsOf({ ADMIN_HOST: host })).toEqual([
-      `environment: BRIDGE_ADMIN_TOKEN: required when ADMIN_HOST (${host}) is not a loopback address: the admin listener would be open to the network`,
+      `BRIDGE_ADMIN_TOKEN is required when ADMIN_HOST (${host}) is not a loopback address: the admin listener would be open to the network`,
     ]);
     expect(problemsOf({ ADMIN_HOST: host, BRIDGE_ADMIN_TOKEN: TOKEN })).toEqual([]);
   });
@@ -80,12 +80,12 @@ describe('the configuration', () => {
 
   it('a short token is refused, without echoing it', () => {
     const problems = problemsOf({ BRIDGE_ADMIN_TOKEN: 'short-secret' });
-    expect(problems).toEqual(['environment: BRIDGE_ADMIN_TOKEN: must be at least 16 characters']);
+    expect(problems).toEqual(['BRIDGE_ADMIN_TOKEN must be at least 16 characters']);
     expect(problems.join('\n')).not.toContain('short-secret');
   });
 
   it('a bad ADMIN_PORT is named', () => {
-    expect(problemsOf({ ADMIN_PORT: 'admin' })).toEqual([expect.stringMatching(/^environment: ADMIN_PORT: /)]);
+    expect(problemsOf({ ADMIN_PORT: 'admin' })).toEqual(['ADMIN_PORT must be an integer from 0 to 65535 (0 takes a free port); got "admin"']);
   });
 });
 

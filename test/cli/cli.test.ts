@@ -1,19 +1,18 @@
 // The operator CLI end to end: a temp BRIDGE_DB, the demo mappings, data written through
 // the bridge's own parts, the CLI run in-process or as the compiled process.
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { stampOf } from '../../harness/build-if-stale.mjs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { hashToken, verifyPassword } from '../../src/core/credentials.js';
 import type { Bridge } from '../../src/server.js';
 import type { PendingChange } from '../../src/store/store.js';
 import { DEMO } from '../helpers/bridge.js';
-import { ensureBuilt, openBridge, runCompiled, runInProcess, tempWorld } from './support.js';
+import { openBridge, runCompiled, runInProcess, runNpmBridge, tempWorld } from './support.js';
 
 const USER4 = DEMO.accounts.user4;
 const BUSINESS_UID = '88pzdbz1hmkdoel4';
-
-beforeAll(() => ensureBuilt(), 120_000);
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -62,10 +61,11 @@ describe('hash-password', () => {
     expect(run.stdout + run.stderr).not.toContain('n3w-Passw0rd');
   });
 
-  test('takes the password as an argument too', async () => {
-    const run = await runInProcess(['hash-password', 'your_sendgrid_password'], {});
-    expect(run.code).toBe(0);
-    expect(await verifyPassword('your_sendgrid_password', run.stdout.trim())).toBe(true);
+  test('refuses the password as an argument (shell history, ps), without echoing it or hashing anything', async () => {
+    const run = await runInProcess(['hash-password', 'your_sendgrid_password'], {}, 'from-stdin\n');
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe('error: the password is not taken as an argument (it would stay in shell history and ps): pipe it on stdin or type it at the prompt\n');
+    expect(run.stderr).not.toContain('your_sendgrid_password');
   });
 
   test('an empty stdin is bad usage', async () => {
@@ -118,14 +118,15 @@ describe('hash-password at a terminal', () => {
 });
 
 describe('hash-token', () => {
-  test('prints the HMAC the directory mapping stores, from an argument or stdin', async () => {
+  test('prints the HMAC the directory mapping stores, from stdin only', async () => {
     const token = 'aaaabbbbccccddddeeeeffff11112222';
-    const fromArgument = await runInProcess(['hash-token', token], {});
     const fromStdin = await runCompiled(['hash-token'], {}, `${token}\n`);
-    expect(fromArgument).toMatchObject({ code: 0, stdout: `${hashToken(token)}\n` });
     expect(fromStdin).toMatchObject({ code: 0, stdout: `${hashToken(token)}\n` });
     // The demo directory's stored value.
-    expect(fromArgument.stdout.trim()).toBe('eb9017ea1e83162332f0e6c52008d36d16910258a9ccc1335d9fa2a50af59812');
+    expect(fromStdin.stdout.trim()).toBe('eb9017ea1e83162332f0e6c52008d36d16910258a9ccc1335d9fa2a50af59812');
+    const fromArgument = await runInProcess(['hash-token', token], {});
+    expect(fromArgument).toMatchObject({ code: 2, stdout: '' });
+    expect(fromArgument.stderr).not.toContain(token);
   });
 });
 
@@ -240,6 +241,21 @@ describe('pending and run-scheduler', () => {
   });
 });
 
+describe('machine-readable output through npm', () => {
+  test('`npm run -s bridge -- pending --json` prints only JSON on stdout, and compiles nothing when dist/ is current', async () => {
+    const world = await startedWorld();
+    const downgrade = await scheduleDowngradeOfUser4(world.bridge);
+    await world.bridge.close();
+    const stamp = statSync(stampOf()).mtimeMs;
+    const run = await runNpmBridge(['pending', '--json'], world.env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const changes = JSON.parse(run.stdout) as PendingChange[];
+    expect(changes.map((c) => [c.id, c.status, c.targetPackage])).toEqual([[downgrade.id, 'pending', 'Basic Package']]);
+    expect(statSync(stampOf()).mtimeMs).toBe(stamp);
+  });
+});
+
 describe('customers and audit', () => {
   let env: Record<string, string>;
   let removeWorld: () => void;
@@ -312,14 +328,25 @@ describe('usage and configuration errors', () => {
     const run = await runCompiled(['pending'], { ...world.env, SENDGRID_API_URL: 'notaurl' });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('invalid configuration:\n  environment: SENDGRID_API_URL: must be an http(s) URL or "simulator"\n');
+    expect(run.stderr).toBe('SENDGRID_API_URL must be an http(s) URL or "simulator"\n');
   });
 
   test('a real upstream without the resellers\' keys names the missing variables', async () => {
     const world = await startedWorld();
     const run = await runInProcess(['run-scheduler', '--now', '2031-01-15'], { ...world.env, SENDGRID_API_URL: 'https://api.sendgrid.com' });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('SENDGRID_API_KEY (v3 key of reseller "your_sendgrid_username"): required with a real upstream');
+    expect(run.stderr).toContain('SENDGRID_API_KEY (the v3 key of reseller "your_sendgrid_username") is not set');
+  });
+
+  test('the commands that only read the store need no v3 key, even with a real upstream', async () => {
+    const world = await startedWorld();
+    await world.bridge.close();
+    const env = { ...world.env, SENDGRID_API_URL: 'https://api.sendgrid.com' };
+    for (const argv of [['pending', '--json'], ['customers', '--json'], ['audit', '--json'], ['usage', '--json']]) {
+      const run = await runInProcess(argv, env);
+      expect(run, argv.join(' ')).toMatchObject({ code: 0, stderr: '' });
+      expect(() => JSON.parse(run.stdout), argv.join(' ')).not.toThrow();
+    }
   });
 
   test('a missing database is reported, not created', async () => {

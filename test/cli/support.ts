@@ -1,17 +1,16 @@
 // Runs the operator CLI for a test, in-process (runCli with captured streams) or as the
 // compiled process (`node dist/src/cli/main.js`, node_modules/.bin first on PATH), against
 // a temp BRIDGE_DB and the demo mappings.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../../src/config/config.js';
 import { runCli } from '../../src/cli/program.js';
 import { silentLogger } from '../../src/log.js';
 import { startBridge, type Bridge } from '../../src/server.js';
-import { entries, runNode } from '../../harness/processes.js';
-import { demoMappings, projectRoot } from '../helpers/bridge.js';
+import { entries, runNode, startNpm } from '../../harness/processes.js';
+import { demoMappings } from '../helpers/bridge.js';
 
 export interface CliRun {
   code: number | null;
@@ -19,8 +18,6 @@ export interface CliRun {
   stderr: string;
 }
 
-const PATH = `${resolve(projectRoot, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
-const entry = resolve(projectRoot, entries.cli);
 
 /** A temp folder with the demo world's environment (no port of the machine is taken). */
 export function tempWorld(): { dir: string; env: Record<string, string> & { BRIDGE_DB: string }; remove(): void } {
@@ -54,16 +51,9 @@ export async function runCompiled(argv: string[], env: Record<string, string>, i
   return { code, stdout, stderr };
 }
 
-/** Builds dist/ when the CLI's compiled entry is missing or older than its sources. */
-export function ensureBuilt(): void {
-  const sources = readdirSync(resolve(projectRoot, 'src/cli'), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => statSync(resolve(projectRoot, 'src/cli', f)).mtimeMs);
-  if (existsSync(entry) && statSync(entry).mtimeMs >= Math.max(...sources)) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, env: { ...process.env, PATH }, stdio: 'pipe' });
-  } catch {
-    // tsc still emits when other parts of the tree have type errors; the entry must exist below.
-  }
-  if (!existsSync(entry)) throw new Error(`${entry} was not built: run npm run build`);
+/** `npm run -s bridge -- <argv>`, as an operator's script runs it (prebridge included). */
+export async function runNpmBridge(argv: string[], env: Record<string, string>): Promise<CliRun> {
+  const npm = startNpm(['run', '-s', 'bridge', '--', ...argv], { env });
+  const { code } = await npm.exited;
+  return { code, stdout: npm.stdout(), stderr: npm.stderr() };
 }

@@ -70,10 +70,10 @@ describe('deprecation.json', () => {
     ['an unknown task', [surface, { surface: 'apiv2', task: 'change_package' }], /signal "apiv2 change_package": unknown task "change_package" \(apiv2 tasks: immediate_upgrade, /],
     ['an entry twice', [surface, surface], /deprecation\.json: signal "apiv2": appears twice$/],
     ['no deprecation date anywhere', [{ surface: 'directory', task: 'change_package' }], /signal "directory change_package": deprecation is required/],
-    ['an unknown surface', [{ ...surface, surface: 'v3' }], /deprecation\.json: signals\.0\.surface: /],
-    ['a date that is not an instant', [{ ...surface, sunset: '2027-01-01' }], /deprecation\.json: signals\.0\.sunset: /],
-    ['a link that is not a web page', [{ ...surface, policy: 'javascript:alert(1)' }], /deprecation\.json: signals\.0\.policy: must be an http\(s\) URL/],
-    ['an unknown field', [{ ...surface, sunset_at: '2027-01-01T00:00:00Z' }], /deprecation\.json: signals\.0: /],
+    ['an unknown surface', [{ ...surface, surface: 'v3' }], /deprecation\.json: signal "v3": surface must be one of "apiv2", "directory"$/],
+    ['a date that is not an instant', [{ ...surface, sunset: '2027-01-01' }], /deprecation\.json: signal "apiv2": sunset must be an ISO-8601 instant with offset \(2031-01-15T00:00:00Z\)$/],
+    ['a link that is not a web page', [{ ...surface, policy: 'javascript:alert(1)' }], /deprecation\.json: signal "apiv2": policy must be an http\(s\) URL$/],
+    ['an unknown field', [{ ...surface, sunset_at: '2027-01-01T00:00:00Z' }], /deprecation\.json: signal "apiv2": has unknown field "sunset_at"$/],
   ])('%s stops start-up, named', (_what, signals, expected) => {
     const folder = withSignals(signals);
     const problems = problemsOf(folder);

@@ -105,7 +105,7 @@ async function waitUntilEveryPutLanded(): Promise<void> {
 
 /** Both resellers' `reseller.pending list` is empty: nothing pending, applying or failed. */
 async function waitUntilNothingListed(bridge: NodeProcess): Promise<void> {
-  const [, url] = await bridge.waitForOutput(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+  const url = await bridge.waitForLoggedUrl('bridge listening');
   const deadline = Date.now() + 30_000;
   for (;;) {
     const lists = await Promise.all(

@@ -2,7 +2,7 @@
 import type { Mappings } from '../../config/mappings.js';
 import type { AuditRecord, CustomerRecord } from '../../store/store.js';
 import type { Offering } from '../../v3/schemas.js';
-import { cliConfig, customerName, withStore } from '../context.js';
+import { readOnlyConfig, customerName, withStore } from '../context.js';
 import { CliError, writeJson, type CliIo } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -15,7 +15,7 @@ export interface AuditOptions {
 }
 
 export async function auditCommand(io: CliIo, options: AuditOptions): Promise<void> {
-  const config = cliConfig(io);
+  const config = readOnlyConfig(io);
   const { records, customers } = await withStore(config, async (store) => {
     const customers = await store.listCustomers();
     const wanted = customers.filter(

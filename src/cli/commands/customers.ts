@@ -1,6 +1,6 @@
 // `customers`: what the store knows of each customer, including the directory
 // endpoint's tags and subscription params (v3 has no place for them).
-import { cliConfig, withStore } from '../context.js';
+import { readOnlyConfig, withStore } from '../context.js';
 import { writeJson, type CliIo } from '../io.js';
 import { list, renderTable } from '../table.js';
 
@@ -10,7 +10,7 @@ export interface CustomersOptions {
 }
 
 export async function customersCommand(io: CliIo, options: CustomersOptions): Promise<void> {
-  const config = cliConfig(io);
+  const config = readOnlyConfig(io);
   const customers = await withStore(config, (store) =>
     store.listCustomers(options.reseller === undefined ? {} : { reseller: options.reseller }),
   );

@@ -1,6 +1,6 @@
 // `pending`: the scheduled changes an operator watches, failed ones with their reason.
 import type { ChangeStatus, PendingChange } from '../../store/store.js';
-import { cliConfig, withStore } from '../context.js';
+import { readOnlyConfig, withStore } from '../context.js';
 import { writeJson, type CliIo } from '../io.js';
 import { instant, renderTable } from '../table.js';
 
@@ -11,7 +11,7 @@ export interface PendingOptions {
 }
 
 export async function pendingCommand(io: CliIo, options: PendingOptions): Promise<void> {
-  const config = cliConfig(io);
+  const config = readOnlyConfig(io);
   const changes = await withStore(config, async (store) => {
     const all = await store.listChanges({ statuses: options.status });
     return options.reseller === undefined ? all : all.filter((c) => c.reseller === options.reseller);

@@ -2,7 +2,7 @@
 import { readUsageReport } from '../../admin/usage/read.js';
 import { DEFAULT_USAGE_OPTIONS, type UsageReport } from '../../admin/usage/report.js';
 import type { LedgerReader } from '../../store/ledger.js';
-import { cliConfig, withStore } from '../context.js';
+import { readOnlyConfig, withStore } from '../context.js';
 import { writeJson, type CliIo } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -15,7 +15,7 @@ export interface UsageCommandOptions {
 
 /** Reads the ledger of the store `npm start` uses; no v3 key is needed. */
 export async function usageCommand(io: CliIo, options: UsageCommandOptions): Promise<void> {
-  const config = cliConfig(io);
+  const config = readOnlyConfig(io);
   await withStore(config, (store) => printUsage(io, store, new Date(), { quietDays: config.env.BRIDGE_SUNSET_QUIET_DAYS, ...options }));
 }
 

@@ -1,0 +1,28 @@
+// GET /openapi.json: the bridge's own OpenAPI 3.1 description (openapi.json at the project root,
+// beside package.json in the repository and in the image), read once when the routes are built.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
+
+/** openapi.json of the project this module belongs to (from src/admin or dist/src/admin alike). */
+export function openApiPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('openapi.json: no package.json above the admin routes');
+    dir = parent;
+  }
+  return join(dir, 'openapi.json');
+}
+
+export function openApiRouter(path = openApiPath()): Router {
+  const body = readFileSync(path, 'utf8');
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.end(body);
+  });
+  return router;
+}
