@@ -105,6 +105,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       authenticator: new LegacyAuthenticator(config.mappings.resellers, config.v3Keys),
       logger,
       readiness,
+      brownouts: (query) => brownouts.decide(query),
       observeRequest: (summary) => {
         for (const observe of observers) observe(summary);
       },
