@@ -112,14 +112,13 @@ const ledgerKeyColumns = (t: ColumnTypes) => `
   outcome     ${t.text} NOT NULL,`;
 
 /**
- * The operator page's read (statements.ts `ledgerTaskDays`: the last 30 days summed per
- * reseller, surface and task) from one covering index: a range of days read from the index alone,
- * without a lookup of each row in the table (1,000 callers × 90 days: 150 ms down to 30 ms). It
- * also serves the pruning (`day < :before`), so it replaces the index on the day alone.
+ * The operator page's read (statements.ts `ledgerTaskDays`: the window's daily counts per
+ * reseller, surface and task) from one covering index in the order it groups by: the table is
+ * not touched and no sort is needed (1,000 callers × 90 days: 150 ms down to about 15 ms). The
+ * index on the day stays for the pruning.
  */
 export const usageDaysPageIndex = `
-DROP INDEX usage_days_by_day;
-CREATE INDEX usage_days_for_page ON usage_days (day, reseller, surface, task, count);
+CREATE INDEX usage_days_for_page ON usage_days (reseller, surface, task, day, count);
 `;
 
 /**
