@@ -41,7 +41,7 @@ export interface BridgeOptions {
   upstream?: Partial<V3UpstreamOptions>;
   /** Also told of every answered request, after the access log (tests read summaries this way). */
   observeRequest?: ObserveRequest;
-  /** Edge stages run between authentication and the task (brownouts, for instance). */
+  /** Edge stages run between authentication and the task (brownouts are decided earlier, by the gate). */
   edgeStages?: { apiv2?: readonly Apiv2Stage[]; directory?: readonly DirectoryStage[] };
 }
 

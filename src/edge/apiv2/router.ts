@@ -7,8 +7,8 @@
 // claimed) → authenticate (→ 401) → the injected stages → find the task (unknown → 404) → refuse
 // malformed parameters (→ 400) → run the task → render.
 // Injected stages run in order between authentication and the task: each sees the authenticated
-// request, may set headers, and may answer in the task's place (a brownout refusing a task, for
-// instance) by returning a TaskAnswer; returning undefined lets the request go on.
+// request, may set headers, and may answer in the task's place by returning a TaskAnswer;
+// returning undefined lets the request go on.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Mappings, ResellerMapping } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
