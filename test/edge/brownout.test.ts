@@ -51,10 +51,16 @@ describe('a brownout window', () => {
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.body).toEqual({ message: 'error', errors: [expect.stringMatching(/scheduled brownout until 2027-03-01T10:01:00.000Z/)] });
     expect(res.headers.deprecation).toBe('@1767225600'); // still the legacy answer, with its signals
+    // The second reseller's mapping sets errors_with_http_200 explicitly: the brownout's 503 holds too.
+    const second = await request(b.url).post('/apiv2/reseller.pending.json').type('form').send(`api_user=${DEMO.secondApiUser}&api_key=${DEMO.secondPassword}&task=list`);
+    expect([second.status, second.headers['retry-after']]).toEqual([503, '45']);
     await untouched(b);
-    expect(await ledger(b)).toEqual([{ reseller: DEMO.apiUser, task: 'immediate_upgrade', outcome: 'brownout', count: 1, lastStatus: 503, authStyle: 'password' }]);
+    expect(await ledger(b)).toEqual([ // by reseller
+      { reseller: DEMO.secondApiUser, task: 'list', outcome: 'brownout', count: 1, lastStatus: 503, authStyle: 'password' },
+      { reseller: DEMO.apiUser, task: 'immediate_upgrade', outcome: 'brownout', count: 1, lastStatus: 503, authStyle: 'password' },
+    ]);
     await b.brownouts.refresh();
-    expect((await b.store.listBrownouts()).windows[0]).toMatchObject({ refused: 1, wouldRefuse: 0 });
+    expect((await b.store.listBrownouts()).windows[0]).toMatchObject({ refused: 2, wouldRefuse: 0 });
   });
 
   it('refuses in XML, before authentication: a wrong password is refused by the brownout, under the api_user claimed', async () => {
