@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH, demoMappings, startTestBridge, type TestBridge } from '../helpers/bridge.js';
-import { runInProcess } from './support.js';
+import { runCompiled, runInProcess } from './support.js';
 
 let bridge: TestBridge;
 let env: Record<string, string>;
@@ -27,6 +27,10 @@ async function answersWithin(status: number): Promise<number> {
 
 async function cli(...argv: string[]) {
   const run = await runInProcess(argv, env);
+  return checked(run);
+}
+
+function checked(run: { code: number | null; stdout: string; stderr: string }) {
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return run.stdout;
@@ -36,7 +40,8 @@ describe('bridge brownout', () => {
   it('add, off, on and remove take effect on the running bridge within a second', async () => {
     expect((await list()).status).toBe(200);
     const end = new Date(Date.now() + 600_000).toISOString();
-    const added = JSON.parse(await cli('brownout', 'add', '--end', end, '--surface', 'apiv2', '--task', 'list', '--note', 'first brownout', '--json')) as { id: number };
+    // The compiled CLI, in a process of its own, as `npm run bridge -- brownout add` runs it.
+    const added = JSON.parse(checked(await runCompiled(['brownout', 'add', '--end', end, '--surface', 'apiv2', '--task', 'list', '--note', 'first brownout', '--json'], env))) as { id: number };
     expect(await answersWithin(503)).toBeLessThan(1000);
     const refused = await list();
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(500);
