@@ -9,8 +9,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 export const PROCESS_TESTS = [
   'test/bench/bench.test.ts',
+  'test/cli/brownout.test.ts',
   'test/cli/cli.test.ts',
   'test/config/startup-process.test.ts',
+  'test/readme.test.ts',
   'test/scheduler/crash.test.ts',
   'test/secrets-in-logs.test.ts',
   'test/shutdown.test.ts',

@@ -42,7 +42,7 @@ export interface BridgeOptions {
   upstream?: Partial<V3UpstreamOptions>;
   /** Also told of every answered request, after the access log (tests read summaries this way). */
   observeRequest?: ObserveRequest;
-  /** Edge stages run between authentication and the task (brownouts, for instance). */
+  /** Edge stages run between authentication and the task (brownouts are decided earlier, by the gate). */
   edgeStages?: { apiv2?: readonly Apiv2Stage[]; directory?: readonly DirectoryStage[] };
 }
 
@@ -109,6 +109,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       authenticator: new LegacyAuthenticator(config.mappings.resellers, config.v3Keys),
       logger,
       readiness,
+      brownouts: (query) => brownouts.decide(query),
       observeRequest: (summary) => {
         for (const observe of observers) observe(summary);
       },

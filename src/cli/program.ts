@@ -4,6 +4,17 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { LISTED_STATUSES } from '../store/store.js';
 import { auditCommand, type AuditOptions } from './commands/audit.js';
+import {
+  brownoutAddCommand,
+  brownoutListCommand,
+  brownoutRemoveCommand,
+  brownoutSwitchCommand,
+  parseResellers,
+  parseSurfaces,
+  parseTasks,
+  parseWindowId,
+  type BrownoutAddOptions,
+} from './commands/brownout.js';
 import { usageCommand, type UsageCommandOptions } from './commands/usage.js';
 import { explainCommand, type ExplainOptions } from './commands/explain.js';
 import { customersCommand, type CustomersOptions } from './commands/customers.js';
@@ -99,6 +110,46 @@ A bridge running on the database without its simulator on SIMULATOR_PORT: refuse
     .option('--quiet-days <n>', 'days without a call after which a caller is ready for the sunset (default: BRIDGE_SUNSET_QUIET_DAYS, 14)', parseDays)
     .option('--json', 'machine-readable output: the whole report')
     .action((options: UsageCommandOptions) => usageCommand(io, options));
+
+  const brownout = program
+    .command('brownout')
+    .description('brownout windows, in which legacy calls are refused (503 with Retry-After, or 410 after the sunset)')
+    .addHelpText(
+      'after',
+      `
+Every running bridge on the same database sees a change within a second, without a restart.`,
+    );
+  brownout
+    .command('add')
+    .description('add a window; empty lists mean every surface, task or reseller')
+    .option('--start <instant>', 'when it starts (default: now)', parseInstant)
+    .requiredOption('--end <instant>', 'when it ends (exclusive)', parseInstant)
+    .option('--surface <list>', 'comma-separated: apiv2, directory', parseSurfaces)
+    .option('--task <list>', 'comma-separated legacy tasks (immediate_upgrade, list, change_package, …)', parseTasks)
+    .option('--reseller <list>', 'comma-separated api_users or directory ids', parseResellers)
+    .option('--dry-run', 'count the requests it would refuse, refuse none')
+    .option('--gone-after-sunset', 'answer 410 Gone instead of 503 once the sunset (deprecation.json) has passed')
+    .option('--note <text>', 'shown on the operator page and by list')
+    .option('--json', 'machine-readable output')
+    .action((options: BrownoutAddOptions) => brownoutAddCommand(io, options));
+  brownout
+    .command('list')
+    .description('every window, past ones too, with what it refused or would have, and the switch')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) => brownoutListCommand(io, options));
+  brownout
+    .command('remove')
+    .description('remove a window')
+    .argument('<id>', 'the window id (from list)', parseWindowId)
+    .action((id: number) => brownoutRemoveCommand(io, id));
+  brownout
+    .command('on')
+    .description('windows refuse (the default)')
+    .action(() => brownoutSwitchCommand(io, true));
+  brownout
+    .command('off')
+    .description('every window only counts, as a dry run, until on')
+    .action(() => brownoutSwitchCommand(io, false));
 
   return program;
 }

@@ -19,6 +19,7 @@ export interface BrownoutGateOptions {
 }
 
 export const DEFAULT_BROWNOUT_REFRESH_MS = 500;
+const PASS: BrownoutDecision = { kind: 'pass' };
 
 export class BrownoutGate {
   private state: BrownoutState = { enabled: true, windows: [] };
@@ -36,6 +37,7 @@ export class BrownoutGate {
 
   /** On the request's path: a pure decision on the cached windows, counted. */
   decide(request: { surface: LegacySurface; task: string | undefined; reseller: string }): BrownoutDecision {
+    if (!this.state.windows.length) return PASS; // the usual case: nothing to look up per request
     const at = this.options.now();
     const pastSunset = isPastSunset(signalFor(this.options.signals, request.surface, request.task), at);
     const decision = decideBrownout(this.state, at, { ...request, pastSunset });

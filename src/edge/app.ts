@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BridgeConfig } from '../config/config.js';
 import { apiv2Router, type Apiv2Deps, type Apiv2Stage } from './apiv2/router.js';
+import type { BrownoutCheck } from './brownout.js';
 import { DIRECTORY_MOUNT, directoryRouter, type DirectoryStage } from './directory/router.js';
 import { requestContext, traceOf } from './request-context.js';
 import { PROBE_ROUTES, probesRouter, type ProbeDeps } from './probes/router.js';
@@ -17,6 +18,8 @@ export interface AppDeps extends Pick<Apiv2Deps, 'core' | 'authenticator' | 'log
   readiness: ProbeDeps['readiness'];
   /** Called once per request when it is answered: the access log, metrics, the caller ledger. */
   observeRequest: ObserveRequest;
+  /** The brownout gate's decision for every legacy request, before authentication. */
+  brownouts?: BrownoutCheck;
   /** Stages run between authentication and the task of every apiv2 request (see apiv2/router.ts). */
   apiv2Stages?: readonly Apiv2Stage[];
   /** Stages run between authentication and the change of every directory request (see directory/router.ts). */
@@ -52,6 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
       core: deps.core,
       authenticator: deps.authenticator,
       logger,
+      ...(deps.brownouts ? { brownouts: deps.brownouts } : {}),
       ...(deps.apiv2Stages ? { stages: deps.apiv2Stages } : {}),
     }),
   );
@@ -61,6 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
       mappings: config.mappings,
       core: deps.core,
       logger,
+      ...(deps.brownouts ? { brownouts: deps.brownouts } : {}),
       ...(deps.directoryStages ? { stages: deps.directoryStages } : {}),
     }),
   );

@@ -96,6 +96,12 @@ function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   while (map.size > max) map.delete(map.keys().next().value as K);
 }
 
+/** The auth style the credentials use: a bearer only counts when neither api_user nor api_key is given. */
+export function authStyleOf({ apiUser, apiKey, bearer }: Credentials): AuthStyle {
+  if (apiUser === undefined && apiKey === undefined) return bearer ? 'bearer' : 'none';
+  return apiUser === 'apikey' ? 'apikey' : 'password';
+}
+
 export class LegacyAuthenticator {
   private readonly options: AuthOptions;
   /** Process-local salt: cache entries are useless outside this process. */
@@ -128,10 +134,24 @@ export class LegacyAuthenticator {
     return result.ok ? result.reseller : undefined;
   }
 
+  /**
+   * Who the credentials say they are, without checking a password (for a brownout, decided
+   * before authentication): the api_user given, or the reseller whose v3 key is given.
+   */
+  claimed(credentials: Credentials): { style: AuthStyle; reseller: string | undefined } {
+    const { apiUser, apiKey, bearer } = credentials;
+    const style = authStyleOf(credentials);
+    if (style === 'bearer' || (style === 'apikey' && apiKey)) {
+      const result = this.byV3Key(style === 'bearer' ? bearer! : apiKey!, style);
+      return { style, reseller: result.ok ? result.reseller.api_user : undefined };
+    }
+    return { style, reseller: style === 'password' ? apiUser : undefined };
+  }
+
   async check(credentials: Credentials): Promise<AuthResult> {
     const { apiUser, apiKey, bearer } = credentials;
-    if (apiUser === undefined && apiKey === undefined && bearer) return this.byV3Key(bearer, 'bearer');
-    const style: AuthStyle = apiUser === 'apikey' ? 'apikey' : apiUser === undefined && apiKey === undefined ? 'none' : 'password';
+    const style = authStyleOf(credentials);
+    if (style === 'bearer') return this.byV3Key(bearer!, 'bearer');
     if (!apiUser || !apiKey || apiUser.includes('\u0000') || apiKey.includes('\u0000'))
       return { ok: false, reason: 'malformed', style };
     if (apiUser === 'apikey') return this.byV3Key(apiKey, 'apikey');

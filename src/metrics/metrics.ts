@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { AttemptReport } from '../v3/options.js';
 import { LEGACY_TASKS } from '../rules/deprecation.js';
+import { USAGE_OUTCOMES } from '../rules/usage.js';
 
 /** OpenTelemetry's default explicit bucket boundaries for `http.server.request.duration` (seconds). */
 export const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -25,7 +26,7 @@ export interface ObservedRequest {
 
 /** The legacy tasks of both surfaces: the only task label values besides `none` and `unknown`. */
 const TASK_LABELS = new Set(Object.values(LEGACY_TASKS).flat());
-const OUTCOMES = new Set(['success', 'client_error', 'auth_failed', 'not_found', 'upstream_error', 'uncertain', 'refused', 'internal_error']);
+const OUTCOMES = new Set<string>(USAGE_OUTCOMES);
 const AUTH_FAILURES = new Set(['unknown_user', 'wrong_credentials', 'throttled', 'busy', 'malformed']);
 // OpenTelemetry's rule for http.request.method: known methods as they are, anything else `_OTHER`.
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);

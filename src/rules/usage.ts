@@ -4,15 +4,19 @@ import type { LegacySurface } from './deprecation.js';
 
 export type AuthStyle = 'password' | 'apikey' | 'bearer' | 'directory_token' | 'none';
 export type UsageFormat = 'json' | 'xml' | 'text';
-export type UsageOutcome =
-  | 'success'
-  | 'client_error'
-  | 'auth_failed'
-  | 'not_found'
-  | 'upstream_error'
-  | 'uncertain'
-  | 'refused'
-  | 'internal_error';
+/** Every outcome class; `brownout`: refused by a brownout window (503 or 410). */
+export const USAGE_OUTCOMES = [
+  'success',
+  'client_error',
+  'auth_failed',
+  'not_found',
+  'upstream_error',
+  'uncertain',
+  'refused',
+  'brownout',
+  'internal_error',
+] as const;
+export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
 
 /** One ledger row's identity. `task` is '' when the request named none the bridge knows. */
 export interface UsageKey {

@@ -116,11 +116,14 @@ export function toLedgerEntry(r: Row): LedgerEntry {
   };
 }
 
+/** `day=count,…` pairs, a day possibly more than once (one per auth style, format, outcome): summed. */
 export function toLedgerTaskDays(r: Row): LedgerTaskDays {
-  const days = String(r.days)
-    .split(',')
-    .map((pair): [string, number] => [pair.slice(0, 10), Number(pair.slice(11))]);
-  return { reseller: r.reseller as string, surface: r.surface as LedgerTaskDays['surface'], task: r.task as string, days };
+  const days = new Map<string, number>();
+  for (const pair of String(r.days).split(',')) {
+    const day = pair.slice(0, 10);
+    days.set(day, (days.get(day) ?? 0) + Number(pair.slice(11)));
+  }
+  return { reseller: r.reseller as string, surface: r.surface as LedgerTaskDays['surface'], task: r.task as string, days: [...days] };
 }
 
 export function toLedgerDay(r: Row): LedgerDay {

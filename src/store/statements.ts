@@ -311,8 +311,10 @@ export const ledgerDays = define(
 /** The operator page's read: per reseller, surface and task, its `day=count` pairs (auth styles, formats and outcomes summed), one row each. */
 export const ledgerTaskDays = define(
   'ledgerTaskDays',
+  // One group per reseller, surface and task, streamed in the order of usage_days_for_page; a day
+  // may come once per auth style, format and outcome: the codec sums them.
   (d) => `SELECT reseller, surface, task, ${d.name === 'postgres' ? 'string_agg' : 'group_concat'}(day || '=' || count, ',') AS days
-    FROM (SELECT reseller, surface, task, day, SUM(count) AS count FROM usage_days WHERE day >= :since GROUP BY reseller, surface, task, day) AS per_day
+    FROM usage_days WHERE day >= :since
     GROUP BY reseller, surface, task`,
 );
 export const pruneUsageDays = define('pruneUsageDays', 'DELETE FROM usage_days WHERE day < :before');

@@ -113,3 +113,32 @@ describe('the exports', () => {
     }
   });
 });
+
+describe('the page with many callers', () => {
+  it('shows the callers a page at a time, the summary and the chart over all of them', async () => {
+    const ledger = new MemoryLedger();
+    for (let c = 0; c < 250; c++) ledger.record({ reseller: `r${String(c).padStart(3, '0')}`, task: c % 2 ? 'list' : 'overview', at: ago(c % 5) });
+    const app = createAdminApp({
+      token: undefined,
+      logger: silentLogger,
+      routes: usageRoutes({ ledger, scheduledChanges: async () => [], brownouts: async () => ({ enabled: true, windows: [] }), now: () => NOW, options: OPTIONS }),
+    });
+    const callersOf = (html: string, table: string) => [...html.split(`id="${table}"`)[1]!.split('</table>')[0]!.matchAll(/<th scope="row">(?:<a [^>]*>)?(r\d{3})/g)].map((m) => m[1]);
+    const names = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `r${String(from + i).padStart(3, '0')}`);
+
+    const first = (await request(app).get('/')).text;
+    expect(callersOf(first, 'resellers-table')).toEqual(names(0, 100));
+    expect(callersOf(first, 'usage-table')).toEqual(names(0, 100));
+    expect(first).toContain('Callers 1–100 of 250 (page 1 of 3) · <a href="?page=2#callers" rel="next">Next callers</a>');
+    expect([first.match(/id="callers-active">(\d+)</)?.[1], first.match(/id="callers-ready">(\d+)</)?.[1]]).toEqual(['150', '100']); // the summary counts every caller
+    expect(first).toMatch(/<tfoot><tr><th scope="row">All tasks<\/th>(?:<td class="num">\d+<\/td>){7}<td class="num">250<\/td>/); // so does the chart's table
+
+    const third = (await request(app).get('/?page=3')).text;
+    expect(callersOf(third, 'resellers-table')).toEqual(names(200, 250));
+    expect(third).toContain('Callers 201–250 of 250 (page 3 of 3) · <a href="?page=2#callers" rel="prev">Previous callers</a>');
+    expect(third).toContain('href="?reseller=r200&amp;page=3#tasks"');
+    // Past the last page: the last; not a page number: the first.
+    expect(callersOf((await request(app).get('/?page=9')).text, 'resellers-table')).toEqual(names(200, 250));
+    expect(callersOf((await request(app).get('/?page=x')).text, 'resellers-table')).toEqual(names(0, 100));
+  });
+});

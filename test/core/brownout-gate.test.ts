@@ -116,4 +116,26 @@ describe('the brownout gate', () => {
     expect(gate.decide(list).kind).toBe('refuse');
     await gate.close();
   });
+
+  it('two gates on one store decide the same at every instant of the clock', async () => {
+    let now = T0;
+    const store = memoryStore({
+      enabled: true,
+      windows: [window(1, { tasks: ['list'], endsAt: new Date(T0.getTime() + 30_000) }), window(2, { resellers: ['bob'], dryRun: true }), window(3, { startsAt: new Date(T0.getTime() + 20_000) })],
+    });
+    const gates = [0, 1].map(() => new BrownoutGate({ store, signals: NO_SIGNALS, now: () => now, logger: silentLogger }));
+    await Promise.all(gates.map((g) => g.start()));
+    const requests = [list, { ...list, reseller: 'bob' }, { ...list, task: 'overview' }, { ...list, reseller: 'bob', task: 'overview' }, { surface: 'directory' as const, task: 'change_package', reseller: 'dir' }];
+    const seen = new Set<string>();
+    for (let offset = -1000; offset <= 61_000; offset += 500) {
+      now = new Date(T0.getTime() + offset);
+      for (const request of requests) {
+        const [a, b] = gates.map((g) => g.decide(request));
+        expect(a, `${request.reseller} ${request.task} at +${offset}`).toEqual(b);
+        seen.add(a!.kind === 'refuse' ? `refuse ${a!.window.id}` : a!.kind);
+      }
+    }
+    expect([...seen].sort()).toEqual(['dry_run', 'pass', 'refuse 1', 'refuse 3']);
+    await Promise.all(gates.map((g) => g.close()));
+  });
 });

@@ -34,7 +34,12 @@ export interface OperatorPageData {
   brownouts: BrownoutCalendar;
   /** One reseller's day-by-day table, when the page was asked for it (`?reseller=`). */
   focus?: string | undefined;
+  /** Which page of callers the two caller tables show (`?page=`, from 1; out of range: the last). */
+  page?: number | undefined;
 }
+
+/** Callers per page: the caller tables stay a few hundred KiB (and the page fast) with thousands of callers. */
+export const CALLERS_PER_PAGE = 100;
 
 export const ASSET_PATHS = { uplotJs: 'assets/uplot.min.js', uplotCss: 'assets/uplot.min.css', pageJs: 'assets/operator-page.js' } as const;
 
@@ -43,6 +48,12 @@ export function renderOperatorPage(data: OperatorPageData): string {
   const active = report.resellers.filter((r) => !r.ready);
   const failed = data.changes.filter((c) => c.status === 'failed');
   const now = Date.parse(report.generatedAt);
+  const pages = Math.max(1, Math.ceil(report.resellers.length / CALLERS_PER_PAGE));
+  const page = Math.min(pages, Math.max(1, Math.trunc(data.page ?? 1)));
+  const shown = report.resellers.slice((page - 1) * CALLERS_PER_PAGE, page * CALLERS_PER_PAGE);
+  const shownNames = new Set(shown.map((r) => r.reseller));
+  const shownRows = pages === 1 ? report.rows : report.rows.filter((r) => shownNames.has(r.reseller));
+  const pager = pagerOf(page, pages, report.resellers.length);
   const chart = {
     days: report.days,
     series: report.taskDaily.map((s) => ({ label: taskLabel(s), daily: s.daily })),
@@ -85,13 +96,13 @@ ${dayTable('Calls per day and task, every reseller', report.days, report.taskDai
 
 <section id="callers" aria-labelledby="callers-title">
 <h2 id="callers-title">Callers</h2>
-${resellerTable(report.resellers)}
+${pager}${resellerTable(shown, page)}
 </section>
 
 <section id="tasks" aria-labelledby="tasks-title">
 <h2 id="tasks-title">Per reseller and task</h2>
 ${data.focus !== undefined ? focusTable(report, data.focus) : '<p>Choose a reseller in the table above to see its calls day by day.</p>'}
-<div class="scroll" tabindex="0" role="region" aria-label="Calls per reseller and task">${rowTable(report.rows)}</div>
+${pager}<div class="scroll" tabindex="0" role="region" aria-label="Calls per reseller and task">${rowTable(shownRows)}</div>
 </section>
 
 <section id="changes" aria-labelledby="changes-title">
@@ -116,16 +127,27 @@ ${brownoutTable(data.brownouts, now)}
 `;
 }
 
+/** Nothing with one page; else where the shown callers sit among all, with the neighbouring pages. */
+function pagerOf(page: number, pages: number, callers: number): string {
+  if (pages === 1) return '';
+  const first = (page - 1) * CALLERS_PER_PAGE + 1;
+  const last = Math.min(callers, page * CALLERS_PER_PAGE);
+  const link = (to: number, text: string, rel: string) => `<a href="?page=${to}#callers" rel="${rel}">${text}</a>`;
+  const links = [page > 1 ? link(page - 1, 'Previous callers', 'prev') : '', page < pages ? link(page + 1, 'Next callers', 'next') : ''].filter(Boolean).join(' · ');
+  return `<p class="pager">Callers ${first}–${last} of ${callers} (page ${page} of ${pages}) · ${links}</p>
+`;
+}
+
 function card(title: string, value: number, detail: string, id: string): string {
   return `<div class="card"><h3>${esc(title)}</h3><p class="figure" id="${id}">${value}</p><p class="detail">${esc(detail)}</p></div>`;
 }
 
-function resellerTable(resellers: readonly ResellerUsage[]): string {
+function resellerTable(resellers: readonly ResellerUsage[], page: number): string {
   if (resellers.length === 0) return '<p>No legacy call recorded yet.</p>';
   const body = resellers
     .map(
       (r) =>
-        `<tr><th scope="row"><a href="?reseller=${encodeURIComponent(r.reseller)}#tasks">${esc(r.reseller)}</a></th><td class="num">${r.tasks}</td><td class="num">${r.windowTotal}</td><td class="num">${r.total}</td><td>${esc(instant(r.lastSeen))}</td><td class="num">${r.quietFor}</td><td>${readiness(r.ready)}</td></tr>`,
+        `<tr><th scope="row"><a href="?reseller=${encodeURIComponent(r.reseller)}${page > 1 ? `&amp;page=${page}` : ''}#tasks">${esc(r.reseller)}</a></th><td class="num">${r.tasks}</td><td class="num">${r.windowTotal}</td><td class="num">${r.total}</td><td>${esc(instant(r.lastSeen))}</td><td class="num">${r.quietFor}</td><td>${readiness(r.ready)}</td></tr>`,
     )
     .join('\n');
   return `<table id="resellers-table"><caption>Resellers and directories that called the legacy API</caption>

@@ -35,9 +35,10 @@ export function usageRoutes(deps: UsageDeps): Router {
 
   router.get('/', async (req, res) => {
     const focus = typeof req.query.reseller === 'string' ? req.query.reseller : undefined;
+    const page = typeof req.query.page === 'string' && /^[1-9]\d{0,6}$/.test(req.query.page) ? Number(req.query.page) : 1;
     const now = deps.now();
     const [report, changes, brownouts] = await Promise.all([readUsageReport(deps.ledger, now, deps.options), deps.scheduledChanges(), deps.brownouts()]);
-    noStore(res).type('text/html; charset=utf-8').send(renderOperatorPage({ report, changes, brownouts, focus }));
+    noStore(res).type('text/html; charset=utf-8').send(renderOperatorPage({ report, changes, brownouts, focus, page }));
   });
 
   router.get('/ledger.csv', async (_req, res) => {

@@ -3,16 +3,18 @@
 // for, under the reseller's status rule.
 //
 // The pipeline (DESIGN.md §3 precedence): resolve module and format (unknown → 404) → read the
-// parameters (body problems → 400/413) → authenticate (→ 401) → the injected stages → find the
-// task (unknown → 404) → refuse malformed parameters (→ 400) → run the task → render.
+// parameters (body problems → 400/413) → a brownout window (→ 503/410, under the api_user
+// claimed) → authenticate (→ 401) → the injected stages → find the task (unknown → 404) → refuse
+// malformed parameters (→ 400) → run the task → render.
 // Injected stages run in order between authentication and the task: each sees the authenticated
-// request, may set headers, and may answer in the task's place (a brownout refusing a task, for
-// instance) by returning a TaskAnswer; returning undefined lets the request go on.
+// request, may set headers, and may answer in the task's place by returning a TaskAnswer;
+// returning undefined lets the request go on.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Mappings, ResellerMapping } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
 import type { LegacyAuthenticator } from '../auth.js';
+import { brownoutRefusal, type BrownoutCheck } from '../brownout.js';
 import { announceDeprecation } from '../deprecation-headers.js';
 import { wantsDryRun } from '../dry-run.js';
 import { explainApiv2Task } from '../explain/explain.js';
@@ -65,6 +67,8 @@ export interface Apiv2Deps {
   core: Core;
   authenticator: LegacyAuthenticator;
   logger: Logger;
+  /** The brownout gate's decision; absent, nothing is browned out. */
+  brownouts?: BrownoutCheck;
   stages?: readonly Apiv2Stage[];
 }
 
@@ -122,12 +126,24 @@ async function dispatch(deps: Apiv2Deps, req: Request, res: Response): Promise<v
   const task = Object.hasOwn(tasks, name) ? tasks[name] : undefined; // not `constructor` & co.
   const apiUser = params.get('api_user');
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-  const auth = await deps.authenticator.check({
+  const credentials = {
     apiUser,
     apiKey: params.get('api_key'),
     bearer: params.has('api_user') || params.has('api_key') ? undefined : bearer,
     client: req.socket.remoteAddress,
-  });
+  };
+
+  // Before authentication, so a caller with a stale password notices the brownout too.
+  if (deps.brownouts) {
+    const claimed = deps.authenticator.claimed(credentials);
+    const refusal = brownoutRefusal(deps.brownouts, res, { surface: 'apiv2', task: task ? name : undefined, reseller: claimed.reseller ?? '' });
+    if (refusal) {
+      Object.assign(trace, { authStyle: claimed.style, caller: claimed.reseller, task: task ? name : undefined });
+      return send(deps, res, { status: refusal.status, doc: errors([refusal.message]), outcome: 'brownout' });
+    }
+  }
+
+  const auth = await deps.authenticator.check(credentials);
   trace.authStyle = auth.style;
   if (!auth.ok) {
     trace.authFailure = auth.reason;
@@ -170,7 +186,9 @@ function send(deps: Apiv2Deps, res: Response, answer: TaskAnswer): void {
   traceOf(res).outcome = answer.outcome ?? outcomeOfStatus(answer.status);
   const rendered = render(answer.doc, state.format);
   // setHeader, not res.set: Express would append a charset the legacy answers never had.
-  res.status(sentStatus(statusModeOf(state.reseller, deps.statuses), answer.status)).setHeader('Content-Type', rendered.contentType);
+  // A brownout's refusal keeps its status under every status rule: it is meant to be noticed.
+  const status = answer.outcome === 'brownout' ? answer.status : sentStatus(statusModeOf(state.reseller, deps.statuses), answer.status);
+  res.status(status).setHeader('Content-Type', rendered.contentType);
   res.end(rendered.body);
 }
 

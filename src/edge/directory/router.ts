@@ -2,11 +2,13 @@
 // the vcita directory-token "Account Manipulation" call over v3 (DESIGN.md §4), as its own
 // router with its own error rendering. The pipeline: authentication (authenticate.ts) → the
 // injected stages → the parameters (params.ts) → the use case (use-cases.ts, the only calls into
-// core) → the answer (render.ts).
+// core) → the answer (render.ts). A brownout window refuses (503/410) right after the token
+// names its directory, before the business is looked up.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { DirectoryMapping, Mappings } from '../../config/mappings.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../log.js';
+import { brownoutRefusal, type BrownoutCheck } from '../brownout.js';
 import { announceDeprecation } from '../deprecation-headers.js';
 import { dryRunPlan, wantsDryRun } from '../dry-run.js';
 import { explainDirectoryChange } from '../explain/explain.js';
@@ -51,6 +53,8 @@ export interface DirectoryDeps {
   mappings: Mappings;
   core: Core;
   logger: Logger;
+  /** The brownout gate's decision; absent, nothing is browned out. */
+  brownouts?: BrownoutCheck;
   stages?: readonly DirectoryStage[];
 }
 
@@ -108,6 +112,13 @@ async function changePackage(
   // Authentication: the token's directory, then the business among that directory's.
   trace.authStyle = 'directory_token';
   const directory = surface.authenticator.directoryFor(tokenFromHeader(req.get('authorization')));
+  // A brownout refuses before the business is looked up, any v3 call or store write (under the
+  // token's directory, '' for a token that names none).
+  const refusal = brownoutRefusal(deps.brownouts, res, { surface: 'directory', task: 'change_package', reseller: directory?.id ?? '' });
+  if (refusal) {
+    trace.caller = directory?.id;
+    return answer.failed(res, refusal.status, refusal.message, 'brownout');
+  }
   if (directory && businessUid === undefined)
     return answer.unprocessable(res, ['business_uid: not a valid percent-encoded path segment']);
   const member = directory !== undefined && businessUid !== undefined && surface.authenticator.serves(directory, businessUid);

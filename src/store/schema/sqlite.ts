@@ -7,7 +7,7 @@
 // order is time order; the CHECKs refuse any other form (a `...00Z` without milliseconds
 // would sort after `...00.500Z`).
 import type { Migration } from '../migrate.js';
-import { initialTables, ledgerAndBrownoutTables, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, usageDaysPageIndex, type ColumnTypes } from './tables.js';
 
 const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
 
@@ -64,4 +64,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
   { version: 3, name: 'customer locks across processes', sql: customerLocks },
+  { version: 4, name: 'usage days read by the operator page', sql: usageDaysPageIndex },
 ];

