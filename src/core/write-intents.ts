@@ -180,15 +180,30 @@ export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?
   const broughtForward = iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));
   if (ownChangeId !== undefined && intent.changeId === ownChangeId)
     return { kind: 'adopt', intent: intent.status === 'open' ? { ...intent, settleAfter: broughtForward } : intent };
-  if (intent.status === 'open') {
-    const settleAfter = broughtForward;
-    const detail = `its writer stopped before recording the outcome; settled after ${settleAfter} (write intent ${intent.id})`;
-    const audit: AuditInput = { actor: intent.actor, action: intent.action, customerId, changeId: intent.changeId ?? undefined, outcome: 'uncertain', detail };
-    if (await deps.store.markIntentUncertain(intent.id, settleAfter, audit)) intent = { ...intent, status: 'uncertain', settleAfter };
-  }
+  intent = await writerGone(deps, intent, broughtForward);
   if (Date.parse(intent.settleAfter) > Date.now()) return { kind: 'wait', intent };
   await settleIntent(deps, intent);
   return { kind: 'clear' };
+}
+
+/**
+ * An `open` intent seen under its customer's lock: no writer is at work on it any more (it died,
+ * or broke off before recording), so what it sent lands within the grace period from now. It
+ * becomes `uncertain`, settleable then (or at its own settle time, if sooner), audited.
+ */
+async function writerGone(deps: CoreDeps, intent: WriteIntent, broughtForward: string): Promise<WriteIntent> {
+  if (intent.status !== 'open') return intent;
+  const settleAfter = broughtForward;
+  const detail = `its writer stopped before recording the outcome; settled after ${settleAfter} (write intent ${intent.id})`;
+  const audit: AuditInput = {
+    actor: intent.actor,
+    action: intent.action,
+    customerId: intent.customerId,
+    changeId: intent.changeId ?? undefined,
+    outcome: 'uncertain',
+    detail,
+  };
+  return (await deps.store.markIntentUncertain(intent.id, settleAfter, audit)) ? { ...intent, status: 'uncertain', settleAfter } : intent;
 }
 
 /** gateWrite, for a caller that answers "retry later" (WriteUnsettledError) rather than waiting. */
@@ -201,15 +216,24 @@ export async function clearTheWay(deps: CoreDeps, customerId: number): Promise<v
  * Settles every intent whose settle time has passed (start-up, and each scheduler pass): each
  * under its customer's lock, re-read there, so two instances never both settle one.
  */
-export async function settleDueIntents(deps: CoreDeps, options: { limit?: number } = {}): Promise<{ settled: number; failed: number }> {
-  const due = await deps.store.settleableIntents(new Date(), options.limit ?? 100);
+export async function settleDueIntents(
+  deps: CoreDeps,
+  options: { limit?: number; recover?: boolean } = {},
+): Promise<{ settled: number; failed: number }> {
+  // `recover` (at start-up): every unsettled intent, so those a dead process left `open` start
+  // their grace period now rather than at their own deadline.
+  const due = options.recover
+    ? await deps.store.listIntents({ unsettled: true })
+    : await deps.store.settleableIntents(new Date(), options.limit ?? 100);
   let settled = 0;
   let failed = 0;
   for (const found of due) {
     try {
       const result = await deps.store.withCustomerLock(found.customerId, async () => {
-        const intent = await deps.store.unsettledIntentOf(found.customerId);
-        if (!intent || intent.id !== found.id || Date.parse(intent.settleAfter) > Date.now()) return undefined;
+        let intent = await deps.store.unsettledIntentOf(found.customerId);
+        if (!intent || intent.id !== found.id) return undefined;
+        intent = await writerGone(deps, intent, iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps))));
+        if (Date.parse(intent.settleAfter) > Date.now()) return undefined;
         return settleIntent(deps, intent);
       });
       if (result) settled++;
