@@ -174,7 +174,9 @@ export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?
   let intent = await deps.store.unsettledIntentOf(customerId);
   if (!intent) {
     const latest = await deps.store.latestIntentOf(customerId);
-    const quiet = latest && Date.parse(latest.settleAfter) > Date.now() && latest.changeId !== (ownChangeId ?? null);
+    // Its own earlier write is no obstacle to a scheduled change: it sends the same body.
+    const own = ownChangeId !== undefined && latest?.changeId === ownChangeId;
+    const quiet = latest && !own && Date.parse(latest.settleAfter) > Date.now();
     return quiet ? { kind: 'wait', intent: latest } : { kind: 'clear' };
   }
   const broughtForward = iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));

@@ -84,6 +84,15 @@ describe('reproducer 1: a write that happened, then refusals', () => {
     expect(await b.store.listPending(DEMO.apiUser, { username: 'user4' })).toEqual([]);
     expect(user4.ips).toEqual(['255.255.255.0']);
     expect((await b.store.listIntents({ customerId: user4.id })).map((i) => i.status)).toEqual(['applied']);
+
+    // Its first attempt went unanswered: until it can no longer land, the next write waits.
+    const next = 'task=immediate_downgrade&user=user4&package=Silver Package';
+    const held = await post(next);
+    expect(held.status).toBe(409);
+    expect(held.text).toMatch(/earlier change of this user may have been applied/);
+    const [intent] = await b.store.listIntents({ customerId: user4.id });
+    await waitUntil(() => Date.now() >= Date.parse(intent!.settleAfter), 'the first attempt can no longer land');
+    expect((await post(next)).status).toBe(200);
   });
 
   it('apiv2: unconfirmed, it is answered "may have been applied"; after the grace period a retry answers success', async () => {
