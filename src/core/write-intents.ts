@@ -18,6 +18,8 @@ import type { CoreDeps } from './deps.js';
  * longest attempt, so no attempt of a write is still in v3's hands when its intent is settled.
  */
 export const DEFAULT_WRITE_GRACE_MS = 60_000;
+/** Failed settlements after which a pass leaves the rest to the next one. */
+const MAX_FAILED_SETTLEMENTS = 3;
 /** How long the read-back right after an unanswered write may take, even past the request's deadline. */
 const READ_BACK_BUDGET_MS = 5_000;
 
@@ -242,6 +244,8 @@ export async function settleDueIntents(
     } catch (error) {
       failed++;
       deps.logger.warn({ err: error, intentId: found.id }, 'write intent not settled yet; retried by the next pass');
+      // v3 is likely down: the rest wait for the next pass rather than hold this one up.
+      if (failed >= MAX_FAILED_SETTLEMENTS) break;
     }
   }
   return { settled, failed };
