@@ -3,7 +3,8 @@
 // takes the customer out of reach of other writers; v3's success completes it with the change's
 // record; a refusal of every attempt abandons it; an attempt sent and never answered leaves it
 // `uncertain` until a grace period has passed, after which reading v3 back settles it. An intent
-// left `open` by a dead process becomes settleable at its deadline plus the grace period.
+// left `open` by a dead process becomes settleable at its deadline plus the grace period, or one
+// grace period after another writer (or a restarted bridge) finds it under the customer's lock.
 import { sameOfferings } from '../rules/account.js';
 import { WriteUnsettledError, type AuditInput, type IntentCompletion, type NewWriteIntent, type WriteIntent } from '../store/store.js';
 import type { V3Api } from '../v3/api.js';
