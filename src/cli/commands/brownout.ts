@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { LEGACY_SURFACES, LEGACY_TASKS, type LegacySurface } from '../../rules/deprecation.js';
 import type { BrownoutWindowRecord } from '../../store/ledger.js';
-import { cliConfig, withStore } from '../context.js';
+import { readOnlyConfig, withStore } from '../context.js';
 import { CliError, EXIT, writeJson, type CliIo } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -55,7 +55,7 @@ export async function brownoutAddCommand(io: CliIo, options: BrownoutAddOptions)
   const offered = new Set((surfaces.length ? surfaces : LEGACY_SURFACES).flatMap((s) => LEGACY_TASKS[s]));
   const stray = tasks.filter((t) => !offered.has(t));
   if (stray.length) throw new CliError(`--task ${stray.join(',')}: not a task of --surface ${surfaces.join(',')}`, EXIT.usage);
-  const window = await withStore(cliConfig(io), (store) =>
+  const window = await withStore(readOnlyConfig(io), (store) =>
     store.addBrownout({
       startsAt,
       endsAt: options.end,
@@ -72,7 +72,7 @@ export async function brownoutAddCommand(io: CliIo, options: BrownoutAddOptions)
 }
 
 export async function brownoutListCommand(io: CliIo, options: { json?: boolean }): Promise<void> {
-  const listed = await withStore(cliConfig(io), (store) => store.listBrownouts());
+  const listed = await withStore(readOnlyConfig(io), (store) => store.listBrownouts());
   if (options.json) return writeJson(io, listed);
   const state = `Brownouts are ${listed.enabled ? 'on' : 'off (every window only counts, as a dry run)'}.\n`;
   if (!listed.windows.length) return void io.stdout.write(`${state}No brownout window.\n`);
@@ -97,13 +97,13 @@ export async function brownoutListCommand(io: CliIo, options: { json?: boolean }
 }
 
 export async function brownoutRemoveCommand(io: CliIo, id: number): Promise<void> {
-  const removed = await withStore(cliConfig(io), (store) => store.removeBrownout(id));
+  const removed = await withStore(readOnlyConfig(io), (store) => store.removeBrownout(id));
   if (!removed) throw new CliError(`no brownout window ${id}`);
   io.stdout.write(`Brownout ${id} removed.\n`);
 }
 
 export async function brownoutSwitchCommand(io: CliIo, enabled: boolean): Promise<void> {
-  await withStore(cliConfig(io), (store) => store.setBrownoutsEnabled(enabled));
+  await withStore(readOnlyConfig(io), (store) => store.setBrownoutsEnabled(enabled));
   io.stdout.write(enabled ? 'Brownouts on: windows refuse (dry-run windows still only count).\n' : 'Brownouts off: every window only counts, as a dry run.\n');
 }
 

@@ -172,6 +172,7 @@ async function dispatch(deps: Apiv2Deps, req: Request, res: Response): Promise<v
     reseller,
     core: deps.core,
     deadline: Date.now() + REQUEST_BUDGET_MS,
+    requestId: trace.requestId,
     dryRun: wantsDryRun(req)
       ? { explanation: explainApiv2Task({ module, task: name, format: state.format, params, reseller, mappings: deps.mappings }) }
       : undefined,
@@ -189,6 +190,7 @@ function send(deps: Apiv2Deps, res: Response, answer: TaskAnswer): void {
   // A brownout's refusal keeps its status under every status rule: it is meant to be noticed.
   const status = answer.outcome === 'brownout' ? answer.status : sentStatus(statusModeOf(state.reseller, deps.statuses), answer.status);
   res.status(status).setHeader('Content-Type', rendered.contentType);
+  if (answer.retryAfterSeconds !== undefined && status >= 400) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
   res.end(rendered.body);
 }
 
