@@ -14,6 +14,7 @@ export const PROCESS_TESTS = [
   'test/config/startup-process.test.ts',
   'test/readme.test.ts',
   'test/scheduler/crash.test.ts',
+  'test/scheduler/immediate-crash.test.ts',
   'test/secrets-in-logs.test.ts',
   'test/shutdown.test.ts',
   'test/simulator/main.test.ts',

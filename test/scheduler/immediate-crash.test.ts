@@ -91,8 +91,7 @@ describe.each(STORES)('$name: a bridge killed after v3 applied an immediate upgr
     const startBridge = async (extra: Record<string, string> = {}) => {
       const bridge = startNode(entries.bridge, { name: 'bridge', env: { ...env, ...extra } });
       started.push(bridge);
-      const [, url] = await bridge.waitForOutput(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
-      return { bridge, url: url! };
+      return { bridge, url: await bridge.waitForLoggedUrl('bridge listening') };
     };
     const legacy = (url: string, form: string) =>
       fetch(`${url}/apiv2/reseller.account.json`, {
