@@ -88,7 +88,15 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     const simulator = await startDemoSimulator(config, freshDatabase, logger, closers);
     const { v3For, ratePerSecond, baseUrl } = connectUpstream(config, simulator, withMetrics(options.upstream, metrics), closers);
     await importCustomers(config, store, v3For, logger);
-    const core = createCore({ store, mappings: config.mappings, v3For, now, logger });
+    const core = createCore({
+      store,
+      mappings: config.mappings,
+      v3For,
+      now,
+      logger,
+      writeGraceMs: config.env.BRIDGE_WRITE_GRACE_MS,
+      owner: `${hostname()}:${process.pid}`,
+    });
     const scheduler = createScheduler(config, { core, logger, now, ratePerSecond, metrics }, options.scheduler);
     const readiness = startReadiness(config, { store, v3For, logger, upstream: simulator ? 'the embedded simulator' : baseUrl }, closers);
     const { ledger, brownouts } = await startCallerLedger(config, { store, now, logger }, options.listen !== false, closers);
@@ -121,6 +129,9 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       logger.info({ url, upstream: simulator ? 'simulator' : baseUrl, store: store.kind }, 'bridge listening');
       admin = await listenAdmin(config, { config, store, now, metrics }, logger, closers);
       if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
+      // Writes a dead process left unsettled are settled at start-up (and by every scheduler pass).
+      const settling = core.settleDueIntents().catch((error: unknown) => logger.warn({ err: error }, 'settling write intents at start-up failed'));
+      drainers.push(() => settling.then(() => undefined));
     }
     drainers.push(() => scheduler.stop());
     const close = async () => {

@@ -26,6 +26,12 @@ const envSchema = z.object({
   /** Up to this much random delay is added to each pass, so instances do not claim in lockstep. */
   BRIDGE_SCHEDULER_JITTER_MS: z.coerce.number().int().min(0).default(2_000),
   BRIDGE_SCHEDULER_LEASE_MS: z.coerce.number().int().min(100).default(120_000),
+  /**
+   * How long after its last attempt a write v3 never answered may still land; it is settled by
+   * reading v3 back after this (README "Uncertain writes"). Default 60 s: several times the v3
+   * client's longest attempt (10 s for headers, 10 s per body stall).
+   */
+  BRIDGE_WRITE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Legacy errors answered with HTTP 200 as the original server did (`original`), or with real statuses (`http`). */
   BRIDGE_LEGACY_STATUSES: z.enum(['original', 'http']).default('original'),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */

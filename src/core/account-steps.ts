@@ -2,15 +2,12 @@
 // core: the use cases put them together, each in the order it needs. The pure decisions
 // are in rules/; this module does the I/O around them.
 import type { ResellerMapping } from '../config/mappings.js';
-import { planChange, sameOfferings, validateRequest, type ChangeRequest, type CurrentAccount, type Plan } from '../rules/account.js';
+import { planChange, validateRequest, type ChangeRequest, type CurrentAccount, type Plan } from '../rules/account.js';
 import type { V3Api } from '../v3/api.js';
 import { accountPath } from '../v3/client.js';
-import { isV3Error } from '../v3/errors.js';
 import type { Offering } from '../v3/schemas.js';
 import type { CoreDeps, PlannedV3Call } from './deps.js';
-
-/** How long the read-back after a timed-out PUT may take, even past the request's deadline. */
-const RECONCILE_BUDGET_MS = 5_000;
+import { putUnderIntent, type IntentBasis } from './write-intents.js';
 
 /** Stage 1: the checks that need no v3 call (the store knows who holds which IP). */
 export async function checkRequest(
@@ -31,45 +28,28 @@ export async function readAccount(v3: V3Api, accountId: string, deadline: number
   return { state, offerings };
 }
 
-/**
- * PUT the planned offerings. If the PUT times out it may still have been applied:
- * read the offerings back, and call it done only if they are the target.
- */
-export async function putOfferings(deps: CoreDeps, v3: V3Api, accountId: string, offerings: Offering[], deadline: number): Promise<Offering[]> {
-  try {
-    return await v3.putOfferings(accountId, offerings, { deadline });
-  } catch (error) {
-    if (!isV3Error(error) || (error.kind !== 'timeout' && error.kind !== 'deadline')) throw error;
-    const readBack = await v3
-      .getOfferings(accountId, { deadline: Math.max(deadline, Date.now() + RECONCILE_BUDGET_MS) })
-      .catch(() => undefined);
-    if (readBack && sameOfferings(readBack, offerings)) {
-      deps.logger.warn({ accountId }, 'offerings PUT timed out but was applied');
-      return readBack;
-    }
-    throw error;
-  }
-}
-
 export interface PlannedWrite {
   plan: Plan;
   before: Offering[];
   after: Offering[];
   /** The v3 writes of the plan: sent, or (dry run) only planned. */
   v3Calls: PlannedV3Call[];
+  /** The intent of the write that landed, to complete in the change's record. */
+  intentId?: number | undefined;
 }
 
 /**
  * Reads, plans and (unless a dry run) writes, under the caller's lock: the lock must cover
  * the read as well as the write, so two changes of one customer never both compute their
- * PUT from the same stale offerings.
+ * PUT from the same stale offerings. The write goes under an intent (write-intents.ts): the
+ * caller checked that no other write of the customer is unsettled, and completes the intent.
  */
 export async function readPlanWrite(
   deps: CoreDeps,
   reseller: ResellerMapping,
   accountId: string,
   request: ChangeRequest,
-  options: { deadline: number; dryRun?: boolean | undefined },
+  options: { deadline: number; dryRun?: boolean | undefined; intent: IntentBasis },
 ): Promise<PlannedWrite> {
   const v3 = deps.v3For(reseller);
   const current = await readAccount(v3, accountId, options.deadline);
@@ -78,8 +58,8 @@ export async function readPlanWrite(
   if (plan.kind !== 'put') return { plan, before, after: before, v3Calls: [] };
   const v3Calls = [offeringsPut(accountId, plan.offerings)];
   if (options.dryRun) return { plan, before, after: plan.offerings, v3Calls };
-  const after = await putOfferings(deps, v3, accountId, plan.offerings, options.deadline);
-  return { plan, before, after, v3Calls };
+  const { after, intent } = await putUnderIntent(deps, v3, accountId, options.intent, before, plan.offerings, options.deadline);
+  return { plan, before, after, v3Calls, intentId: intent.id };
 }
 
 export function offeringsPut(accountId: string, offerings: Offering[]): PlannedV3Call {

@@ -2,12 +2,15 @@
 // Under the customer's lock: re-read the change (still ours, under our fence?), check the
 // lease, re-resolve the customer and its IPs, then read → plan → write against v3's
 // offerings of the moment, and end the attempt with exactly one fenced finish. The PUT is a
-// full replacement, so a change re-applied after a crash lands on the same offerings.
+// full replacement, so a change re-applied after a crash lands on the same offerings. The PUT
+// goes under a write intent (write-intents.ts): while an earlier write of the customer is
+// unsettled, the change is deferred to its settle time without counting an attempt.
 import { customerUpdateFor, validateRequest, type ChangeRequest } from '../rules/account.js';
 import type { AuditInput, CustomerUpdate, FinishOutcome, PendingChange } from '../store/store.js';
 import { isV3Error } from '../v3/errors.js';
 import { readPlanWrite, type PlannedWrite } from './account-steps.js';
 import type { CoreDeps, PlannedV3Call } from './deps.js';
+import { settleBeforeWrite, WriteUncertainError } from './write-intents.js';
 
 export type DueChangeResult = 'applied' | 'retried' | 'failed' | 'skipped';
 
@@ -33,7 +36,12 @@ export interface DueChangeOutcome {
   v3Calls: PlannedV3Call[];
 }
 
-const RESULT_OF: Record<FinishOutcome['status'], DueChangeResult> = { applied: 'applied', failed: 'failed', pending: 'retried' };
+const RESULT_OF: Record<FinishOutcome['status'], DueChangeResult> = {
+  applied: 'applied',
+  failed: 'failed',
+  pending: 'retried',
+  deferred: 'retried',
+};
 
 type AuditFields = Omit<AuditInput, 'actor' | 'action' | 'customerId' | 'changeId'>;
 
@@ -63,9 +71,9 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
       return done('skipped');
     }
 
-    const finish = async (outcome: FinishOutcome, audit: AuditFields, update?: CustomerUpdate): Promise<DueChangeResult> => {
+    const finish = async (outcome: FinishOutcome, audit: AuditFields, update?: CustomerUpdate, intentId?: number): Promise<DueChangeResult> => {
       if (input.dryRun) return RESULT_OF[outcome.status];
-      const finished = await store.finishChange(change.id, change.fence, outcome, update, record(audit));
+      const finished = await store.finishChange(change.id, change.fence, outcome, update, record(audit), intentId);
       if (!finished) {
         // Another claim took the lease over mid-attempt: its finish decides, but what this
         // attempt did upstream (a PUT may have landed) still goes into the audit log.
@@ -88,8 +96,10 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
     const invalid = validateRequest(request, reseller, deps.mappings, new Set(holders.keys()));
     if (invalid.length) return fail(invalid.join('; '));
 
-    const finishFailedAttempt = async (error: unknown): Promise<DueChangeResult> => {
-      if (isV3Error(error) && !error.transient) return (await fail(`v3 refused: ${error.message}`)).result;
+    const finishFailedAttempt = async (failure: unknown): Promise<DueChangeResult> => {
+      // An unanswered write is the v3 failure behind it, and always worth another attempt.
+      const error = failure instanceof WriteUncertainError ? failure.cause : failure;
+      if (isV3Error(error) && !error.transient && !(failure instanceof WriteUncertainError)) return (await fail(`v3 refused: ${error.message}`)).result;
       const message = error instanceof Error ? error.message : String(error);
       // A programming error would be retried for ever if it were treated as transient: bounded.
       if (!isV3Error(error)) {
@@ -97,16 +107,33 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
         if (change.attempts + 1 >= input.maxUnexpectedAttempts)
           return (await fail(`unexpected error in ${change.attempts + 1} attempts: ${message}`)).result;
       }
-      // Transient (429, 5xx, timeouts, network), or unexpected with attempts left: try again later.
+      // Transient (429, 5xx, timeouts, network), or unexpected with attempts left: try again later;
+      // after an unanswered write, not before its intent can be settled.
       const retryAfter = isV3Error(error) ? (error.details.retryAfterMs ?? 0) : 0;
-      const retryAt = new Date(clock().getTime() + input.retryDelayMs(change.attempts, retryAfter));
+      const delay = input.retryDelayMs(change.attempts, retryAfter);
+      const retryAt = new Date(Math.max(clock().getTime() + delay, failure instanceof WriteUncertainError ? onPassClock(failure.intent.settleAfter) : 0));
       deps.logger.warn({ changeId: change.id, attempts: change.attempts + 1, error: message }, 'scheduled change will be retried');
       return finish({ status: 'pending', error: message, retryAt: retryAt.toISOString() }, { outcome: 'retry', detail: message });
     };
 
+    // A real-time instant on the pass's clock (they differ under `run-scheduler --now`).
+    const onPassClock = (iso: string) => clock().getTime() + (Date.parse(iso) - Date.now());
+    // The attempt sends nothing after its lease runs out: another claim may be on its way by then.
+    const leaseLeftMs = Date.parse(change.leaseExpiresAt) - (input.leaseClock ?? clock)().getTime();
+    const deadline = Date.now() + Math.min(input.budgetMs, leaseLeftMs);
+
     let written: PlannedWrite;
     try {
-      written = await readPlanWrite(deps, reseller, customer.accountId, request, { deadline: Date.now() + input.budgetMs, dryRun: input.dryRun });
+      if (!input.dryRun) {
+        const waiting = await settleBeforeWrite(deps, customer.id);
+        if (waiting) {
+          const reason = `an earlier write of this customer (intent ${waiting.id}) is being confirmed; deferred until ${waiting.settleAfter}`;
+          const retryAt = new Date(onPassClock(waiting.settleAfter)).toISOString();
+          return done(await finish({ status: 'deferred', reason, retryAt }, { outcome: 'deferred', detail: reason }));
+        }
+      }
+      const intent = { customerId: customer.id, source: 'scheduled' as const, actor: 'scheduler' as const, action: `apply_${change.type}`, changeId: change.id, customerUpdate: customerUpdateFor(request) };
+      written = await readPlanWrite(deps, reseller, customer.accountId, request, { deadline, dryRun: input.dryRun, intent });
     } catch (error) {
       return done(await finishFailedAttempt(error));
     }
@@ -117,6 +144,7 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
       { status: 'applied' },
       { outcome: plan.kind === 'put' ? 'applied' : 'noop', offeringsBefore: before, offeringsAfter: after, detail: plan.to.name },
       customerUpdateFor(request),
+      written.intentId,
     );
     return done(result, written.v3Calls);
   });

@@ -1,7 +1,9 @@
 // Use case: an immediate change of a customer's package — the legacy `immediate_*` tasks
 // and the directory's `package_name`. Check → lock → read → plan → write → record
 // (DESIGN.md §3): the record (supersession of the pending change, IPs, audit) is one
-// local transaction after v3 answered the PUT.
+// local transaction after v3 answered the PUT, which completes the write's intent. An earlier
+// write of the customer still unsettled is settled first if it can be, else the request is
+// refused for now (WriteUnsettledError); an unanswered PUT throws WriteUncertainError.
 import type { ResellerMapping } from '../config/mappings.js';
 import { customerUpdateFor, type ChangeRequest } from '../rules/account.js';
 import type { AuditActor, CustomerUpdate } from '../store/store.js';
@@ -9,6 +11,7 @@ import type { Offering } from '../v3/schemas.js';
 import { checkRequest, readPlanWrite } from './account-steps.js';
 import { findResellerCustomer, unknownUserProblem, type Customer } from './customers.js';
 import type { CoreDeps, PlannedV3Call, UseCaseOptions } from './deps.js';
+import { clearTheWay } from './write-intents.js';
 
 /** The customer already resolved (directory), or the legacy `user` to resolve. */
 export type ChangeTarget = { customer: Customer } | { username: string | undefined };
@@ -22,6 +25,8 @@ export interface ImmediateChangeInput extends UseCaseOptions {
   action: string;
   /** Recorded with the change in the same transaction (the directory's tags and params). */
   extraUpdate?: CustomerUpdate | undefined;
+  /** The request's id, kept with the write's intent. */
+  requestId?: string | undefined;
 }
 
 export type ChangeOutcome =
@@ -36,14 +41,25 @@ export async function applyImmediateChange(deps: CoreDeps, input: ImmediateChang
   if (errors.length) return { kind: 'rejected', errors };
   const dryRun = input.dryRun === true;
 
+  const update = { ...customerUpdateFor(request), ...input.extraUpdate };
   const run = async (): Promise<ChangeOutcome> => {
-    const { plan, before, after, v3Calls } = await readPlanWrite(deps, reseller, customer.accountId, request, input);
+    if (!dryRun) await clearTheWay(deps, customer.id);
+    const intent = {
+      customerId: customer.id,
+      source: input.actor === 'directory' ? ('directory' as const) : ('immediate' as const),
+      actor: input.actor,
+      action: input.action,
+      requestId: input.requestId ?? null,
+      changeId: null,
+      customerUpdate: update,
+    };
+    const { plan, before, after, v3Calls, intentId } = await readPlanWrite(deps, reseller, customer.accountId, request, { ...input, intent });
     if (plan.kind === 'rejected') return plan;
     const outcome = plan.kind === 'put' ? 'applied' : 'noop';
     if (!dryRun)
       await deps.store.recordImmediateChange(
         customer.id,
-        { ...customerUpdateFor(request), ...input.extraUpdate },
+        update,
         {
           actor: input.actor,
           action: input.action,
@@ -53,6 +69,7 @@ export async function applyImmediateChange(deps: CoreDeps, input: ImmediateChang
           offeringsAfter: after,
           detail: plan.to.name,
         },
+        intentId,
       );
     return { kind: outcome, before, after, v3Calls, dryRun };
   };

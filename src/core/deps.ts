@@ -12,6 +12,10 @@ export interface CoreDeps {
   /** The bridge's clock: scheduling dates and billing cycles (v3 deadlines always use real time). */
   now(): Date;
   logger: Logger;
+  /** How long after its last attempt an unanswered write may still land (write-intents.ts; default 60 s). */
+  writeGraceMs?: number | undefined;
+  /** This process, as intents name their writer. */
+  owner?: string | undefined;
 }
 
 export interface UseCaseOptions {

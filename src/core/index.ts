@@ -11,6 +11,7 @@ import type { CoreDeps, UseCaseOptions } from './deps.js';
 import { listPendingChanges } from './list-pending-changes.js';
 import { scheduleChange, type ScheduleChangeInput } from './schedule-change.js';
 import { updateDirectoryDetails, type DirectoryDetailsInput } from './update-directory-details.js';
+import { settleDueIntents } from './write-intents.js';
 
 export type { AccountOverview, OverviewOutcome } from './account-overview.js';
 export type { DueChangeInput, DueChangeOutcome, DueChangeResult } from './apply-due-change.js';
@@ -21,8 +22,9 @@ export type { CoreDeps, PlannedV3Call, UseCaseOptions } from './deps.js';
 export type { ScheduleChangeInput, ScheduleOutcome } from './schedule-change.js';
 export type { DirectoryDetailsInput } from './update-directory-details.js';
 /** The failures a use case throws, for the callers' answer tables. */
-export { ChangeInFlightError } from '../store/store.js';
-export type { ChangeType, PendingChange, PendingListing } from '../store/store.js';
+export { ChangeInFlightError, WriteUnsettledError } from '../store/store.js';
+export { DEFAULT_WRITE_GRACE_MS, WriteUncertainError } from './write-intents.js';
+export type { ChangeType, PendingChange, PendingListing, WriteIntent } from '../store/store.js';
 export { isV3Error, type V3Error } from '../v3/errors.js';
 export { unknownUserProblem } from './customers.js';
 export type { ChangeKind, ChangeRequest } from '../rules/account.js';
@@ -38,6 +40,8 @@ export function createCore(deps: CoreDeps) {
     claimDueChanges: (claim: { dueAt: Date; leaseFrom: Date; owner: string; leaseMs: number; limit: number }) =>
       deps.store.claimDue(claim.leaseFrom, claim.owner, claim.leaseMs, claim.limit, claim.dueAt),
     applyDueChange: (input: DueChangeInput) => applyDueChange(deps, input),
+    /** Settles the writes whose outcome was unknown once their grace period is over (start-up, scheduler passes). */
+    settleDueIntents: (options?: { limit?: number }) => settleDueIntents(deps, options),
     cancelPendingChange: (input: CancelInput) => cancelPendingChange(deps, input),
     listPendingChanges: (input: Parameters<typeof listPendingChanges>[1]) => listPendingChanges(deps, input),
     accountOverview: (input: UseCaseOptions & { reseller: ResellerMapping; username: string | undefined }) =>

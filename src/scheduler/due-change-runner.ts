@@ -108,6 +108,11 @@ export class DueChangeRunner {
   /** Claims and applies every change due at `now`, batch after batch. */
   async runPass(now: Date = this.options.now()): Promise<PassResult> {
     const result: PassResult = { claimed: 0, applied: 0, retried: 0, failed: 0, skipped: 0 };
+    // Writes left uncertain (or open by a dead process) whose grace period is over are settled
+    // first, so the changes of their customers are not deferred again.
+    await this.deps.core
+      .settleDueIntents()
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'settling write intents failed; retried by the next pass'));
     // Leases were computed from `now`: the pass's clock starts there and runs in real time,
     // so a lease that ran out while an attempt waited is seen as expired.
     const started = performance.now();

@@ -4,7 +4,7 @@
 // (PostgreSQL's pool parses int8 as numbers and timestamptz as ISO strings: postgres/connection.ts).
 // The schemas' CHECKs guarantee the column types, so the casts here describe rather than hope.
 import type { Offering } from '../v3/schemas.js';
-import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, PendingChange, PendingListing } from './store.js';
+import type { AuditRecord, ChangeStatus, ChangeType, CustomerRecord, CustomerUpdate, PendingChange, PendingListing, WriteIntent } from './store.js';
 import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerKey, LedgerTaskDays } from './ledger.js';
 import type { Row } from './script.js';
 
@@ -79,6 +79,28 @@ export function toChange(r: Row): PendingChange {
     fence: r.fence as number,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
+  };
+}
+
+export function toIntent(r: Row): WriteIntent {
+  const update = r.customer_update;
+  return {
+    id: r.id as number,
+    customerId: r.customer_id as number,
+    source: r.source as WriteIntent['source'],
+    actor: r.actor as WriteIntent['actor'],
+    action: r.action as string,
+    requestId: r.request_id as string | null,
+    changeId: r.change_id as number | null,
+    supersededChangeId: r.superseded_change_id as number | null,
+    offeringsBefore: list<Offering>(r.offerings_before),
+    targetOfferings: list<Offering>(r.target_offerings),
+    customerUpdate: (typeof update === 'string' ? JSON.parse(update) : update) as CustomerUpdate,
+    status: r.status as WriteIntent['status'],
+    settleAfter: r.settle_after as string,
+    owner: r.owner as string,
+    createdAt: r.created_at as string,
+    settledAt: r.settled_at as string | null,
   };
 }
 

@@ -6,7 +6,7 @@
 //
 // Scripts run inside a transaction and must not await anything: the SQLite driver steps them
 // synchronously (see sqlite.ts).
-import { jsonOrNull, toChange } from './codec.js';
+import { jsonOrNull, toChange, toIntent } from './codec.js';
 import { planImport, validateImport, type Draft } from './import.js';
 import { all, one, run, type Script } from './script.js';
 import * as sql from './statements.js';
@@ -18,7 +18,11 @@ import {
   type CustomerRef,
   type CustomerUpdate,
   type FinishOutcome,
+  type IntentSettlement,
   type NewPendingChange,
+  type NewWriteIntent,
+  type WriteIntent,
+  WriteUnsettledError,
   type PendingChange,
   type ScheduleResult,
   type Workload,
@@ -114,8 +118,15 @@ export function* setBillingDay(customerId: number, day: number, now: string): Sc
 }
 
 /** After a successful immediate write upstream: supersede the listed change, update, audit. */
-export function* recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, now: string): Script<void> {
+export function* recordImmediateChange(
+  customerId: number,
+  update: CustomerUpdate,
+  audit: AuditInput,
+  intentId: number | undefined,
+  now: string,
+): Script<void> {
   yield* lockCustomer(customerId);
+  if (intentId !== undefined) yield* closeIntent(intentId, 'applied', now);
   const listed = yield* listedChangeOf(customerId);
   // Even an `applying` one: this runs under the customer's lock after the write upstream,
   // and the scheduler re-reads its change under that lock before writing.
@@ -162,6 +173,7 @@ export function canonicalInstant(value: string, field: string): string {
 export function* storePendingChange(change: NewPendingChange, audit: ChangeAudit, now: string): Script<ScheduleResult> {
   const customer = yield* lockCustomer(change.customerId);
   const customerId = customer.id as number;
+  yield* refuseWhileUnsettled(customerId);
   const listed = yield* listedChangeOf(customerId);
   // A failed change is never "unchanged": sending it again is how a client retries it.
   if (listed && listed.status !== 'failed' && isSameChange(listed, change, change.effectiveAt)) {
@@ -194,6 +206,7 @@ export function* storePendingChange(change: NewPendingChange, audit: ChangeAudit
 
 export function* cancelPending(customerId: number, audit: ChangeAudit, now: string): Script<PendingChange | undefined> {
   yield* lockCustomer(customerId);
+  yield* refuseWhileUnsettled(customerId);
   const listed = yield* listedChangeOf(customerId);
   if (!listed) return undefined;
   if (listed.status === 'applying') throw new ChangeInFlightError(listed);
@@ -251,6 +264,8 @@ function finishColumns(outcome: FinishOutcome): { status: ChangeStatus; error: s
       return { status: 'failed', error: outcome.reason, retryAt: null };
     case 'pending':
       return { status: 'pending', error: outcome.error, retryAt: canonicalInstant(outcome.retryAt, 'retryAt') };
+    case 'deferred':
+      return { status: 'pending', error: null, retryAt: canonicalInstant(outcome.retryAt, 'retryAt') };
   }
 }
 
@@ -260,6 +275,7 @@ export function* finishChange(
   outcome: FinishOutcome,
   update: CustomerUpdate | undefined,
   audit: AuditInput,
+  intentId: number | undefined,
   now: string,
 ): Script<boolean> {
   const ending = finishColumns(outcome);
@@ -267,10 +283,82 @@ export function* finishChange(
   if (!owner) return false;
   const customerId = owner.customer_id as number;
   yield* lockCustomer(customerId);
-  if ((yield* run(sql.finishChange, { id, fence, now, ...ending })) !== 1) return false;
+  const finished =
+    outcome.status === 'deferred'
+      ? yield* run(sql.deferChange, { id, fence, now, retryAt: ending.retryAt })
+      : yield* run(sql.finishChange, { id, fence, now, ...ending });
+  if (finished !== 1) return false;
+  if (intentId !== undefined && outcome.status === 'applied') yield* closeIntent(intentId, 'applied', now);
   if (update && outcome.status === 'applied') yield* applyUpdate(customerId, update, now);
   // The record is about this change, whatever ids the caller's input carried.
   yield* insertAudit({ ...audit, customerId, changeId: id }, now);
+  return true;
+}
+
+// --- write intents -----------------------------------------------------------------------------
+
+function* unsettledIntentRow(customerId: number): Script<WriteIntent | undefined> {
+  const row = yield* one(sql.unsettledIntentOf, { customerId });
+  return row && toIntent(row);
+}
+
+/** Schedules and cancels wait for the customer's unsettled write: their supersession would race its own. */
+function* refuseWhileUnsettled(customerId: number): Script<void> {
+  const intent = yield* unsettledIntentRow(customerId);
+  if (intent) throw new WriteUnsettledError(intent);
+}
+
+function* closeIntent(id: number, status: 'applied' | 'abandoned', now: string): Script<void> {
+  if ((yield* run(sql.settleIntent, { id, status, now })) !== 1) throw new Error(`write intent ${id} was already settled`);
+}
+
+export function* openIntent(intent: NewWriteIntent, now: string): Script<WriteIntent> {
+  yield* lockCustomer(intent.customerId);
+  yield* refuseWhileUnsettled(intent.customerId);
+  // What the write would supersede if it lands: the listed change as it is now (none for a scheduled write: it is that change).
+  const listed = intent.source === 'scheduled' ? undefined : yield* listedChangeOf(intent.customerId);
+  const row = yield* one(sql.insertIntent, {
+    customerId: intent.customerId,
+    source: intent.source,
+    actor: intent.actor,
+    action: intent.action,
+    requestId: intent.requestId ?? null,
+    changeId: intent.changeId,
+    supersededChangeId: listed?.id ?? null,
+    offeringsBefore: JSON.stringify(intent.offeringsBefore),
+    targetOfferings: JSON.stringify(intent.targetOfferings),
+    customerUpdate: JSON.stringify(intent.customerUpdate),
+    settleAfter: canonicalInstant(intent.settleAfter, 'settleAfter'),
+    owner: intent.owner,
+    now,
+  });
+  return toIntent(row!);
+}
+
+export function* markIntentUncertain(id: number, settleAfter: string, audit: AuditInput, now: string): Script<boolean> {
+  const intent = yield* one(sql.intentById, { id });
+  if (!intent) return false;
+  yield* lockCustomer(intent.customer_id as number);
+  if ((yield* run(sql.markIntentUncertain, { id, settleAfter: canonicalInstant(settleAfter, 'settleAfter') })) !== 1) return false;
+  yield* insertAudit({ ...audit, customerId: intent.customer_id as number }, now);
+  return true;
+}
+
+export function* settleIntent(id: number, settlement: IntentSettlement, now: string): Script<boolean> {
+  const found = yield* one(sql.intentById, { id });
+  if (!found) return false;
+  const intent = toIntent(found);
+  yield* lockCustomer(intent.customerId);
+  if ((yield* run(sql.settleIntent, { id, status: settlement.status, now })) !== 1) return false;
+  // A landed immediate write is recorded as its success would have been. A landed scheduled one
+  // leaves its change to the change's next attempt, which finds the offerings in place (a no-op).
+  if (settlement.status === 'applied' && intent.source !== 'scheduled') {
+    const listed = yield* listedChangeOf(intent.customerId);
+    if (listed && listed.id === intent.supersededChangeId)
+      yield* supersede(listed, settlement.audit, `superseded by ${intent.action} (confirmed by read-back)`, now);
+    yield* applyUpdate(intent.customerId, intent.customerUpdate, now);
+  }
+  yield* insertAudit({ ...settlement.audit, customerId: intent.customerId }, now);
   return true;
 }
 

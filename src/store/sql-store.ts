@@ -6,7 +6,7 @@
 // Adding an operation: its SQL in statements.ts, its transaction script in operations.ts, its
 // method in store.ts and below (a line or two). Both drivers run it unchanged; the store
 // contract tests (test/store, run against both) say whether it does what the port promises.
-import { toAudit, toChange, toCustomer, toListing } from './codec.js';
+import { toAudit, toChange, toCustomer, toIntent, toListing } from './codec.js';
 import type { BrownoutHits, BrownoutState } from '../rules/brownout.js';
 import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import type { UsageIncrement } from '../rules/usage.js';
@@ -26,12 +26,15 @@ import type {
   CustomerRef,
   CustomerUpdate,
   FinishOutcome,
+  IntentSettlement,
   NewPendingChange,
+  NewWriteIntent,
   PendingChange,
   PendingListing,
   ScheduleResult,
   Store,
   Workload,
+  WriteIntent,
 } from './store.js';
 
 export interface SqlStoreOptions {
@@ -94,8 +97,8 @@ export class SqlStore implements Store {
     return holders;
   }
 
-  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
-    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, this.nowIso()));
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intentId?: number): Promise<void> {
+    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, intentId, this.nowIso()));
   }
 
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
@@ -143,8 +146,46 @@ export class SqlStore implements Store {
     return this.driver.write(() => ops.claimDue({ dueAt: dueAt.toISOString(), now: now.toISOString(), leaseExpiresAt, owner, limit }));
   }
 
-  finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean> {
-    return this.driver.write(() => ops.finishChange(id, fence, outcome, update, audit, this.nowIso()));
+  finishChange(
+    id: number,
+    fence: number,
+    outcome: FinishOutcome,
+    update: CustomerUpdate | undefined,
+    audit: AuditInput,
+    intentId?: number,
+  ): Promise<boolean> {
+    return this.driver.write(() => ops.finishChange(id, fence, outcome, update, audit, intentId, this.nowIso()));
+  }
+
+  // --- write intents -----------------------------------------------------------------------
+
+  openIntent(intent: NewWriteIntent): Promise<WriteIntent> {
+    return this.driver.write(() => ops.openIntent(intent, this.nowIso()));
+  }
+
+  async unsettledIntentOf(customerId: number): Promise<WriteIntent | undefined> {
+    const row = await this.driver.read(() => one(sql.unsettledIntentOf, { customerId }));
+    return row && toIntent(row);
+  }
+
+  markIntentUncertain(id: number, settleAfter: string, audit: AuditInput): Promise<boolean> {
+    return this.driver.write(() => ops.markIntentUncertain(id, settleAfter, audit, this.nowIso()));
+  }
+
+  settleIntent(id: number, settlement: IntentSettlement): Promise<boolean> {
+    return this.driver.write(() => ops.settleIntent(id, settlement, this.nowIso()));
+  }
+
+  async settleableIntents(now: Date, limit: number): Promise<WriteIntent[]> {
+    if (!Number.isInteger(limit) || limit <= 0) return [];
+    const rows = await this.driver.read(() => all(sql.settleableIntents, { now: now.toISOString(), limit }));
+    return rows.map(toIntent);
+  }
+
+  async listIntents(filter: { customerId?: number; unsettled?: boolean } = {}): Promise<WriteIntent[]> {
+    const given = { customerId: filter.customerId, unsettled: filter.unsettled ? true : undefined };
+    const rows = await this.driver.read(() => all(sql.listIntents(given), filter.customerId === undefined ? {} : { customerId: filter.customerId }));
+    return rows.map(toIntent);
   }
 
   // --- audit and locks ---------------------------------------------------------------------

@@ -257,6 +257,58 @@ export const finishChange = define(
     WHERE id = :id AND status = 'applying' AND fence = :fence`,
 );
 
+/** A deferral: back to `pending` at `retryAt`, the attempt not counted (an earlier write of the customer is unsettled). */
+export const deferChange = define(
+  'deferChange',
+  `UPDATE pending_changes SET
+      status = 'pending',
+      retry_at = :retryAt,
+      lease_owner = NULL,
+      lease_expires_at = NULL,
+      updated_at = :now
+    WHERE id = :id AND status = 'applying' AND fence = :fence`,
+);
+
+// --- write intents -----------------------------------------------------------------------------
+
+const UNSETTLED = `('open', 'uncertain')`;
+
+export const insertIntent = define(
+  'insertIntent',
+  (d) => `INSERT INTO write_intents (
+      customer_id, source, actor, action, request_id, change_id, superseded_change_id,
+      offerings_before, target_offerings, customer_update, status, settle_after, owner, created_at)
+    VALUES (:customerId, :source, :actor, :action, :requestId, :changeId, :supersededChangeId,
+      ${d.json('offeringsBefore')}, ${d.json('targetOfferings')}, ${d.json('customerUpdate')}, 'open', :settleAfter, :owner, :now)
+    RETURNING *`,
+);
+/** Locked (PostgreSQL) by the caller's customer row lock first; the unique index keeps it to one. */
+export const unsettledIntentOf = define(
+  'unsettledIntentOf',
+  (d) =>
+    `SELECT * FROM write_intents${d.indexedBy('write_intents_one_unsettled_per_customer')} WHERE customer_id = :customerId AND status IN ${UNSETTLED}`,
+);
+export const intentById = define('intentById', 'SELECT * FROM write_intents WHERE id = :id');
+export const markIntentUncertain = define(
+  'markIntentUncertain',
+  `UPDATE write_intents SET status = 'uncertain', settle_after = :settleAfter WHERE id = :id AND status IN ${UNSETTLED}`,
+);
+export const settleIntent = define(
+  'settleIntent',
+  `UPDATE write_intents SET status = :status, settled_at = :now WHERE id = :id AND status IN ${UNSETTLED}`,
+);
+export const settleableIntents = define(
+  'settleableIntents',
+  (d) =>
+    `SELECT * FROM write_intents${d.indexedBy('write_intents_settleable')} WHERE status IN ${UNSETTLED} AND settle_after <= :now ORDER BY settle_after, id LIMIT :limit`,
+);
+export const listIntents = filtered('listIntents', () => ({
+  select: 'SELECT * FROM write_intents',
+  where: [],
+  filters: { customerId: 'customer_id = :customerId', unsettled: `status IN ${UNSETTLED}` },
+  order: ' ORDER BY id',
+}));
+
 // --- audit -------------------------------------------------------------------------------------
 
 export const insertAudit = define(

@@ -122,13 +122,70 @@ export interface CustomerUpdate {
   subscriptionParams?: [string, string][] | undefined;
 }
 
+/** Where an offerings write comes from: the legacy immediate tasks, the directory, the scheduler. */
+export type IntentSource = 'immediate' | 'directory' | 'scheduled';
+/**
+ * `open`: recorded before the first PUT attempt, the write under way (or its process died);
+ * `uncertain`: an attempt was sent and never answered, so the write may still land; `applied` and
+ * `abandoned` are settled, and final.
+ */
+export type IntentStatus = 'open' | 'uncertain' | 'applied' | 'abandoned';
+export const UNSETTLED_INTENT_STATUSES: readonly IntentStatus[] = ['open', 'uncertain'];
+
+/** A write-ahead record of one offerings write (the PUT of one change), kept for history. */
+export interface WriteIntent {
+  id: number;
+  customerId: number;
+  source: IntentSource;
+  actor: AuditActor;
+  /** The audit's action of the write, e.g. `immediate_upgrade`, `change_package`, `apply_downgrade`. */
+  action: string;
+  requestId: string | null;
+  /** The scheduled change being applied (source `scheduled`). */
+  changeId: number | null;
+  /** The listed change an immediate write supersedes if it lands (taken when the intent opened). */
+  supersededChangeId: number | null;
+  offeringsBefore: Offering[];
+  targetOfferings: Offering[];
+  /** What a landed immediate write records about the customer (IPs, groups, tags, params). */
+  customerUpdate: CustomerUpdate;
+  status: IntentStatus;
+  /** Real time (ISO) after which no attempt of the write can still land: it may be settled by reading v3. */
+  settleAfter: string;
+  /** The process that opened it. */
+  owner: string;
+  createdAt: string;
+  settledAt: string | null;
+}
+
+export type NewWriteIntent = Pick<
+  WriteIntent,
+  'customerId' | 'source' | 'actor' | 'action' | 'changeId' | 'offeringsBefore' | 'targetOfferings' | 'customerUpdate' | 'settleAfter' | 'owner'
+> & { requestId?: string | null | undefined };
+
+/** How a settled intent ended: `applied` (v3 holds the target) or `abandoned` (it does not). */
+export type IntentSettlement = { status: 'applied' | 'abandoned'; audit: AuditInput };
+
+/**
+ * The customer has an offerings write whose outcome is not settled yet: no other write of the
+ * customer may be computed (or scheduled, or cancelled) until it is. Safe to retry after `retryAfterMs`.
+ */
+export class WriteUnsettledError extends Error {
+  constructor(readonly intent: WriteIntent) {
+    super(`customer ${intent.customerId} has an offerings write (intent ${intent.id}, ${intent.status}) whose outcome is being confirmed`);
+    this.name = 'WriteUnsettledError';
+  }
+}
+
 export type ScheduleResult = { outcome: 'created' | 'replaced' | 'unchanged'; change: PendingChange };
 
 export type FinishOutcome =
   | { status: 'applied' }
   | { status: 'failed'; reason: string }
   /** Transient failure: back to `pending`, attempts + 1, not before `retryAt`. */
-  | { status: 'pending'; error: string; retryAt: string };
+  | { status: 'pending'; error: string; retryAt: string }
+  /** Not attempted (an earlier write of the customer is still unsettled): back to `pending` at `retryAt`, no attempt counted. */
+  | { status: 'deferred'; reason: string; retryAt: string };
 
 /**
  * The customer's listed change is `applying` (claimed by the scheduler): its outcome is not
@@ -166,9 +223,10 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
 
   /**
    * One transaction after a successful immediate write upstream (or a confirmed no-op):
-   * supersedes the customer's listed pending change, applies `update`, appends `audit`.
+   * supersedes the customer's listed pending change, applies `update`, appends `audit`, and
+   * (with `intentId`) settles that write's intent as applied.
    */
-  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intentId?: number): Promise<void>;
   /** Tags and subscription params only (a directory call with no package change). */
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
 
@@ -202,7 +260,34 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
    * Ends an attempt (attempts + 1) and appends `audit` for it, in one transaction. Refused (false,
    * nothing written) unless the change is `applying` with this fence.
    */
-  finishChange(id: number, fence: number, outcome: FinishOutcome, update: CustomerUpdate | undefined, audit: AuditInput): Promise<boolean>;
+  finishChange(
+    id: number,
+    fence: number,
+    outcome: FinishOutcome,
+    update: CustomerUpdate | undefined,
+    audit: AuditInput,
+    intentId?: number,
+  ): Promise<boolean>;
+
+  /**
+   * Records the intent of an offerings write before its first attempt, taking the listed change
+   * an immediate write would supersede. Throws WriteUnsettledError while the customer has an
+   * unsettled intent (at most one per customer).
+   */
+  openIntent(intent: NewWriteIntent): Promise<WriteIntent>;
+  /** The customer's open or uncertain intent, if any. */
+  unsettledIntentOf(customerId: number): Promise<WriteIntent | undefined>;
+  /** An attempt was sent and not answered: `uncertain` until `settleAfter` (real time), audited. False if already settled. */
+  markIntentUncertain(id: number, settleAfter: string, audit: AuditInput): Promise<boolean>;
+  /**
+   * Settles an unsettled intent, once: `abandoned` appends the audit; `applied` of an immediate
+   * write records it as a success would (supersedes the change it named if still listed, applies
+   * its customer update, appends the audit). False (nothing written) if it was already settled.
+   */
+  settleIntent(id: number, settlement: IntentSettlement): Promise<boolean>;
+  /** Unsettled intents whose settle time passed by `now` (real time), oldest first. */
+  settleableIntents(now: Date, limit: number): Promise<WriteIntent[]>;
+  listIntents(filter?: { customerId?: number; unsettled?: boolean }): Promise<WriteIntent[]>;
 
   appendAudit(audit: AuditInput): Promise<void>;
   listAudit(filter?: { customerId?: number; changeId?: number }): Promise<AuditRecord[]>;

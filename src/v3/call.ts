@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { CallOptions } from './api.js';
 import { contentCodings, readBody, BodyDecodeError, BodyTooLargeError } from './body.js';
 import type { V3Error } from './errors.js';
-import { FailureFactory } from './failures.js';
+import { attemptMayHaveLanded, FailureFactory } from './failures.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffDelay, RETRYABLE_METHODS, RETRYABLE_STATUSES, serverWaitHint, type ResponseHeaders } from './retry.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -82,10 +82,17 @@ export async function runCall<T>(
   const maxAttempts = RETRYABLE_METHODS.has(spec.method) ? context.settings.maxAttempts : 1;
   const failures = new FailureFactory(spec.operation, apiKey);
   let last: V3Error | undefined;
+  // A write: whether any attempt so far was sent and not answered. Every failure the call
+  // throws carries it, whatever its last attempt said (a 503 after a timeout is still uncertain).
+  let mayHaveLanded = false;
+  const fail = (error: V3Error): V3Error => {
+    if (spec.method !== 'GET') error.details.mayHaveLanded = mayHaveLanded;
+    return error;
+  };
 
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
-    const tooLate = (reason: string) => failures.deadlineBeforeAttempt(reason, attempt - 1, last);
+    const tooLate = (reason: string) => fail(failures.deadlineBeforeAttempt(reason, attempt - 1, last));
     if (now() >= deadline) throw tooLate('deadline reached before an attempt could start');
     await takeToken(bucket, deadline, options.signal, context.settings, () =>
       tooLate('waiting for the rate limit would outlast the deadline'),
@@ -97,12 +104,13 @@ export async function runCall<T>(
 
     const error = outcome.error;
     error.details.attempts = attempt;
-    if (attempt >= maxAttempts || !isRetryable(error)) throw error;
+    mayHaveLanded ||= attemptMayHaveLanded(error);
+    if (attempt >= maxAttempts || !isRetryable(error)) throw fail(error);
 
     const wait = error.details.retryAfterMs ?? backoffDelay(attempt, backoff(context.settings), context.settings.random);
     if (now() + wait >= deadline) {
       const reason = error.details.retryAfterMs === undefined ? 'backoff' : `v3's requested wait of ${Math.round(wait)} ms`;
-      throw failures.deadlineBeforeAttempt(`${reason} would outlast the deadline`, attempt, error);
+      throw fail(failures.deadlineBeforeAttempt(`${reason} would outlast the deadline`, attempt, error));
     }
     await sleep(wait, options.signal);
     last = error;

@@ -10,6 +10,8 @@ export type V3ErrorKind =
 
 export class V3Error extends Error {
   override readonly name = 'V3Error';
+  /** The transport's error code (ECONNRESET, UND_ERR_HEADERS_TIMEOUT, ...) of a network or timeout failure. */
+  code?: string;
   constructor(
     readonly kind: V3ErrorKind,
     message: string,
@@ -20,6 +22,13 @@ export class V3Error extends Error {
       field?: string;
       retryAfterMs?: number;
       attempts?: number;
+      /**
+       * A write (PUT, POST, DELETE) only: some attempt of the call was sent and never answered
+       * (timed out, cut by the deadline, connection lost after sending, or a success we could not
+       * read), so the write may have landed, or may land later, whatever the last attempt said.
+       * False when every attempt was refused by an answer or never sent.
+       */
+      mayHaveLanded?: boolean;
     },
   ) {
     super(message);

@@ -7,6 +7,16 @@ import { errorBodySchema } from './schemas.js';
 
 const MAX_SERVER_TEXT = 300;
 
+/** Failures before a request could have left: nothing was sent, so nothing can land. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether one failed attempt may have reached v3 and been applied (see V3Error's `mayHaveLanded`). */
+export function attemptMayHaveLanded(error: V3Error): boolean {
+  if (error.kind === 'http') return false; // answered with a refusal, as a whole
+  if (error.kind === 'network' || error.kind === 'timeout') return !NOT_SENT_CODES.has(error.code ?? 'unknown');
+  return true; // cut by the deadline mid-attempt, or a success status whose body we could not read
+}
+
 const TIMEOUT_CODES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connecting timed out',
   UND_ERR_HEADERS_TIMEOUT: 'no answer headers in time',
@@ -52,13 +62,11 @@ export class FailureFactory {
     }
     const code = errorCode(error);
     const timeout = TIMEOUT_CODES[code];
-    if (timeout) {
-      return new V3Error('timeout', `${this.operation}: ${timeout}${at}`, { operation: this.operation, status });
-    }
-    return new V3Error('network', `${this.operation}: connection failed (${code})${at}`, {
-      operation: this.operation,
-      status,
-    });
+    const failure = timeout
+      ? new V3Error('timeout', `${this.operation}: ${timeout}${at}`, { operation: this.operation, status })
+      : new V3Error('network', `${this.operation}: connection failed (${code})${at}`, { operation: this.operation, status });
+    failure.code = code;
+    return failure;
   }
 
   /** The deadline struck while an attempt was in flight. */

@@ -5,7 +5,7 @@ import { dryRunPlan } from '../dry-run.js';
 import type { Explanation } from '../explain/explain.js';
 import { dryRun, errors, success, type DryRunOutcome, type LegacyDocument, type LegacyParams } from '../legacy/index.js';
 import type { RequestOutcome } from '../request-summary.js';
-import { upstreamFailureAnswer } from '../upstream-failures.js';
+import { pendingWriteAnswer, upstreamFailureAnswer } from '../upstream-failures.js';
 
 export interface TaskAnswer {
   status: number;
@@ -14,6 +14,8 @@ export interface TaskAnswer {
   cause?: unknown;
   /** When the status alone does not say (a write whose outcome is unknown is `uncertain`). */
   outcome?: RequestOutcome;
+  /** Sent as Retry-After when the answer goes out with an error status. */
+  retryAfterSeconds?: number;
 }
 
 export interface TaskContext {
@@ -41,8 +43,11 @@ export function planned(
   return { status: 200, doc: dryRun(dryRunPlan(ctx.dryRun!.explanation, outcome, v3Writes, effectiveAt)) };
 }
 
-/** Failures that are not the client's: upstream (502/503/504) and a change being applied (409). */
+/** Failures that are not the client's: upstream (502/503/504), a change being applied or confirmed (409). */
 export function answerFailure(error: unknown): TaskAnswer {
+  const pending = pendingWriteAnswer(error);
+  if (pending)
+    return { status: pending.status, doc: errors([pending.message]), cause: error, outcome: pending.outcome, retryAfterSeconds: pending.retryAfterSeconds };
   const upstream = upstreamFailureAnswer(error);
   if (upstream) return { status: upstream.status, doc: errors([upstream.message]), cause: error, outcome: upstream.outcome };
   if (error instanceof ChangeInFlightError)

@@ -170,7 +170,9 @@ function send(deps: Apiv2Deps, res: Response, answer: TaskAnswer): void {
   traceOf(res).outcome = answer.outcome ?? outcomeOfStatus(answer.status);
   const rendered = render(answer.doc, state.format);
   // setHeader, not res.set: Express would append a charset the legacy answers never had.
-  res.status(sentStatus(statusModeOf(state.reseller, deps.statuses), answer.status)).setHeader('Content-Type', rendered.contentType);
+  const status = sentStatus(statusModeOf(state.reseller, deps.statuses), answer.status);
+  res.status(status).setHeader('Content-Type', rendered.contentType);
+  if (answer.retryAfterSeconds !== undefined && status >= 400) res.setHeader('Retry-After', String(answer.retryAfterSeconds));
   res.end(rendered.body);
 }
 

@@ -14,7 +14,7 @@ import { internalErrorMessage, isPathDecodeError } from '../legacy-format.js';
 import { dryRunBody, LegacyBadRequest, parseFormPairs, rawQueryOf, readLegacyBody, type BodyFields } from '../legacy/index.js';
 import { traceOf, type RequestTrace } from '../request-context.js';
 import type { RequestOutcome } from '../request-summary.js';
-import { upstreamFailureAnswer } from '../upstream-failures.js';
+import { pendingWriteAnswer, upstreamFailureAnswer } from '../upstream-failures.js';
 import { DirectoryAuthenticator } from './authenticate.js';
 import { parseDirectoryParams, tokenFromHeader } from './params.js';
 import * as answer from './render.js';
@@ -146,6 +146,12 @@ async function changePackage(
     outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS, dryRun);
     if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
   } catch (error) {
+    const pending = pendingWriteAnswer(error);
+    if (pending) {
+      deps.logger.warn({ err: error, requestId: trace.requestId, directory: directory.id }, 'directory change not confirmed yet');
+      res.setHeader('Retry-After', String(pending.retryAfterSeconds));
+      return answer.failed(res, pending.status, pending.message, pending.outcome);
+    }
     const failure = upstreamFailureAnswer(error);
     if (!failure) throw error;
     deps.logger.warn({ err: error, requestId: trace.requestId, directory: directory.id }, 'directory change failed upstream');

@@ -6,7 +6,7 @@
 // jsonb arrays. Customer ids are `integer` because they are also the object half of the
 // two-int advisory lock that serialises work on a customer across bridge instances.
 import type { Migration } from '../migrate.js';
-import { initialTables, ledgerAndBrownoutTables, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, writeIntentsTable, type ColumnTypes } from './tables.js';
 
 const types: ColumnTypes = {
   id: (big) => `${big ? 'bigint' : 'integer'} GENERATED ALWAYS AS IDENTITY PRIMARY KEY`,
@@ -56,4 +56,15 @@ CREATE TRIGGER audit_log_is_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON a
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
+  {
+    version: 3,
+    name: 'write intents',
+    sql: `${writeIntentsTable(types, (column) => `jsonb CHECK (jsonb_typeof(${column}) = 'object')`)}
+CREATE TRIGGER settled_intents_are_final BEFORE UPDATE ON write_intents
+  FOR EACH ROW WHEN (OLD.status IN ('applied', 'abandoned'))
+  EXECUTE FUNCTION refuse_history_change('a settled write intent never changes again');
+CREATE TRIGGER write_intents_are_never_deleted BEFORE DELETE OR TRUNCATE ON write_intents
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change('write intents are kept for history');
+`,
+  },
 ];

@@ -7,7 +7,7 @@
 // order is time order; the CHECKs refuse any other form (a `...00Z` without milliseconds
 // would sort after `...00.500Z`).
 import type { Migration } from '../migrate.js';
-import { initialTables, ledgerAndBrownoutTables, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, writeIntentsTable, type ColumnTypes } from './tables.js';
 
 const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
 
@@ -64,4 +64,16 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
   { version: 3, name: 'customer locks across processes', sql: customerLocks },
+  {
+    version: 4,
+    name: 'write intents',
+    sql: `${writeIntentsTable(types, (column) => `TEXT CHECK (json_type(${column}) = 'object')`)}
+-- A settled intent is final, and intents are history.
+CREATE TRIGGER settled_intents_are_final BEFORE UPDATE ON write_intents
+WHEN OLD.status IN ('applied', 'abandoned')
+BEGIN SELECT RAISE(ABORT, 'a settled write intent never changes again'); END;
+CREATE TRIGGER write_intents_are_never_deleted BEFORE DELETE ON write_intents
+BEGIN SELECT RAISE(ABORT, 'write intents are kept for history'); END;
+`,
+  },
 ];

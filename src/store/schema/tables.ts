@@ -157,3 +157,40 @@ CREATE TABLE brownout_switch (
 )${t.tableOptions};
 `;
 }
+
+/**
+ * The write-ahead intents of offerings writes (store.ts WriteIntent): one row per PUT of a
+ * change, recorded before its first attempt and settled once its outcome is known. History, like
+ * the audit log: settled rows stay. `jsonObject` is the dialect's type of a JSON object column.
+ */
+export function writeIntentsTable(t: ColumnTypes, jsonObject: (column: string) => string): string {
+  return `
+CREATE TABLE write_intents (
+  id                   ${t.id(true)},
+  customer_id          ${t.ref(false)} NOT NULL REFERENCES customers (id),
+  source               ${t.text} NOT NULL CHECK (source IN ('immediate', 'directory', 'scheduled')),
+  actor                ${t.text} NOT NULL,
+  action               ${t.text} NOT NULL,
+  request_id           ${t.text},
+  change_id            ${t.ref(true)} REFERENCES pending_changes (id),
+  superseded_change_id ${t.ref(true)} REFERENCES pending_changes (id),
+  offerings_before     ${t.jsonArray('offerings_before')},
+  target_offerings     ${t.jsonArray('target_offerings')},
+  customer_update      ${jsonObject('customer_update')} NOT NULL,
+  status               ${t.text} NOT NULL CHECK (status IN ('open', 'uncertain', 'applied', 'abandoned')),
+  settle_after         ${t.instant('settle_after')} NOT NULL,
+  owner                ${t.text} NOT NULL,
+  created_at           ${t.instant('created_at')} NOT NULL,
+  settled_at           ${t.instant('settled_at')},
+  CHECK ((status IN ('applied', 'abandoned')) = (settled_at IS NOT NULL)),
+  CHECK ((source = 'scheduled') = (change_id IS NOT NULL))
+)${t.tableOptions};
+
+-- At most one unsettled write per customer: no other write is computed while one may still land.
+CREATE UNIQUE INDEX write_intents_one_unsettled_per_customer ON write_intents (customer_id)
+  WHERE status IN ('open', 'uncertain');
+-- Settlement passes: the unsettled ones in settle order.
+CREATE INDEX write_intents_settleable ON write_intents (settle_after, id) WHERE status IN ('open', 'uncertain');
+CREATE INDEX write_intents_by_customer ON write_intents (customer_id, id);
+`;
+}

@@ -1,0 +1,180 @@
+// The write-ahead intent of every offerings write (DESIGN.md §3 and §7, README "Uncertain
+// writes"), private to core. Before the first PUT attempt one transaction records the intent and
+// takes the customer out of reach of other writers; v3's success completes it with the change's
+// record; a refusal of every attempt abandons it; an attempt sent and never answered leaves it
+// `uncertain` until a grace period has passed, after which reading v3 back settles it. An intent
+// left `open` by a dead process becomes settleable at its deadline plus the grace period.
+import { sameOfferings } from '../rules/account.js';
+import { WriteUnsettledError, type AuditInput, type NewWriteIntent, type WriteIntent } from '../store/store.js';
+import type { V3Api } from '../v3/api.js';
+import { isV3Error, type V3Error } from '../v3/errors.js';
+import type { Offering } from '../v3/schemas.js';
+import type { CoreDeps } from './deps.js';
+
+/**
+ * How long after the bridge stopped waiting an abandoned attempt may still land. The v3 client
+ * gives an attempt 10 s for its answer's headers and 10 s per body stall, and a request v3 has
+ * received may still be processed after the client gave up on it; 60 s is several times the
+ * longest attempt, so no attempt of a write is still in v3's hands when its intent is settled.
+ */
+export const DEFAULT_WRITE_GRACE_MS = 60_000;
+/** How long the read-back right after an unanswered write may take, even past the request's deadline. */
+const READ_BACK_BUDGET_MS = 5_000;
+
+export const writeGraceMs = (deps: CoreDeps): number => deps.writeGraceMs ?? DEFAULT_WRITE_GRACE_MS;
+const ownerOf = (deps: CoreDeps): string => deps.owner ?? `pid ${process.pid}`;
+
+/**
+ * The write was sent and its outcome is not known: it may have been applied, and is settled by a
+ * read-back once `intent.settleAfter` has passed. A retry of the same change is safe.
+ */
+export class WriteUncertainError extends Error {
+  constructor(
+    readonly intent: WriteIntent,
+    override readonly cause: V3Error,
+  ) {
+    super(`${cause.message}; the write may have been applied and is settled after ${intent.settleAfter}`);
+    this.name = 'WriteUncertainError';
+  }
+}
+
+export type IntentBasis = Omit<NewWriteIntent, 'offeringsBefore' | 'targetOfferings' | 'settleAfter' | 'owner'>;
+
+/**
+ * PUTs `target` under a new intent (see the module comment). Resolves with v3's offerings when
+ * the write is known to have landed (answered, or found by the read-back right after an
+ * unanswered attempt), and the intent to complete with the change's record. Throws the v3 error
+ * when nothing can land (intent abandoned), WriteUncertainError when something may.
+ */
+export async function putUnderIntent(
+  deps: CoreDeps,
+  v3: V3Api,
+  accountId: string,
+  basis: IntentBasis,
+  before: Offering[],
+  target: Offering[],
+  deadline: number,
+): Promise<{ after: Offering[]; intent: WriteIntent }> {
+  const intent = await deps.store.openIntent({
+    ...basis,
+    offeringsBefore: before,
+    targetOfferings: target,
+    settleAfter: new Date(deadline + writeGraceMs(deps)).toISOString(),
+    owner: ownerOf(deps),
+  });
+  try {
+    return { after: await v3.putOfferings(accountId, target, { deadline }), intent };
+  } catch (error) {
+    // Not a v3 failure (a bug, an abort): the intent stays open and settles on its own, as after a crash.
+    if (!isV3Error(error)) throw error;
+    const audit = (outcome: string, detail: string): AuditInput => ({
+      actor: basis.actor,
+      action: basis.action,
+      customerId: basis.customerId,
+      changeId: basis.changeId ?? undefined,
+      outcome,
+      detail: `${detail} (write intent ${intent.id})`,
+    });
+    if (error.details.mayHaveLanded === false) {
+      await deps.store.settleIntent(intent.id, { status: 'abandoned', audit: audit('abandoned', `v3 refused the write: ${error.message}`) });
+      throw error;
+    }
+    const readBack = await v3
+      .getOfferings(accountId, { deadline: Math.max(deadline, Date.now() + READ_BACK_BUDGET_MS) })
+      .catch(() => undefined);
+    if (readBack && sameOfferings(readBack, target)) {
+      deps.logger.warn({ accountId, intentId: intent.id }, 'offerings PUT went unanswered but was applied');
+      return { after: readBack, intent };
+    }
+    const settleAfter = new Date(Date.now() + writeGraceMs(deps)).toISOString();
+    await deps.store.markIntentUncertain(intent.id, settleAfter, audit('uncertain', `the write may have been applied: ${error.message}; settled after ${settleAfter}`));
+    throw new WriteUncertainError({ ...intent, status: 'uncertain', settleAfter }, error);
+  }
+}
+
+export type Settled = 'applied' | 'abandoned';
+
+/**
+ * Settles an unsettled intent by reading v3 back: the target in place → applied (an immediate
+ * write recorded as its success would have been), else abandoned; audited either way. Undefined
+ * when someone settled it first. A failed read throws, and leaves it for the next pass.
+ * Call under the customer's lock, once `settleAfter` has passed.
+ */
+export async function settleIntent(deps: CoreDeps, intent: WriteIntent): Promise<Settled | undefined> {
+  const customer = await deps.store.findCustomer({ id: intent.customerId });
+  const reseller = customer && deps.mappings.resellerByUser.get(customer.reseller);
+  if (!customer || !reseller) {
+    // No key to read with: nothing this bridge can confirm. The customer is never written again.
+    const audit = settlementAudit(intent, 'abandoned', undefined, 'the customer left the mappings: not confirmed');
+    return (await deps.store.settleIntent(intent.id, { status: 'abandoned', audit })) ? 'abandoned' : undefined;
+  }
+  const readBack = await deps.v3For(reseller).getOfferings(customer.accountId, { deadline: Date.now() + READ_BACK_BUDGET_MS });
+  const status: Settled = sameOfferings(readBack, intent.targetOfferings) ? 'applied' : 'abandoned';
+  const detail =
+    status === 'applied'
+      ? intent.source === 'scheduled'
+        ? 'write confirmed by read-back; the change is finished by its next attempt'
+        : 'confirmed by read-back'
+      : 'not found by read-back: the write did not land';
+  const settled = await deps.store.settleIntent(intent.id, { status, audit: settlementAudit(intent, status, readBack, detail) });
+  if (settled) deps.logger.info({ intentId: intent.id, customerId: intent.customerId, status }, 'write intent settled');
+  return settled ? status : undefined;
+}
+
+function settlementAudit(intent: WriteIntent, status: Settled, readBack: Offering[] | undefined, detail: string): AuditInput {
+  // A landed scheduled write is not yet the change's `applied`: that is its finish's to record.
+  const outcome = status === 'abandoned' ? 'abandoned' : intent.source === 'scheduled' ? 'landed' : 'applied';
+  return {
+    actor: intent.actor,
+    action: intent.action,
+    customerId: intent.customerId,
+    changeId: intent.changeId ?? undefined,
+    outcome,
+    offeringsBefore: intent.offeringsBefore,
+    ...(readBack ? { offeringsAfter: readBack } : {}),
+    detail: `${detail} (write intent ${intent.id})`,
+  };
+}
+
+/**
+ * Under the customer's lock, before a write is computed: settles the customer's unsettled
+ * intent if its settle time has passed. Resolves with the intent still in the way (not yet
+ * settleable), or undefined when the way is clear.
+ */
+export async function settleBeforeWrite(deps: CoreDeps, customerId: number): Promise<WriteIntent | undefined> {
+  const intent = await deps.store.unsettledIntentOf(customerId);
+  if (!intent) return undefined;
+  if (Date.parse(intent.settleAfter) > Date.now()) return intent;
+  await settleIntent(deps, intent);
+  return undefined;
+}
+
+/** settleBeforeWrite, for a caller that answers "retry later" (WriteUnsettledError) rather than waiting. */
+export async function clearTheWay(deps: CoreDeps, customerId: number): Promise<void> {
+  const waiting = await settleBeforeWrite(deps, customerId);
+  if (waiting) throw new WriteUnsettledError(waiting);
+}
+
+/**
+ * Settles every intent whose settle time has passed (start-up, and each scheduler pass): each
+ * under its customer's lock, re-read there, so two instances never both settle one.
+ */
+export async function settleDueIntents(deps: CoreDeps, options: { limit?: number } = {}): Promise<{ settled: number; failed: number }> {
+  const due = await deps.store.settleableIntents(new Date(), options.limit ?? 100);
+  let settled = 0;
+  let failed = 0;
+  for (const found of due) {
+    try {
+      const result = await deps.store.withCustomerLock(found.customerId, async () => {
+        const intent = await deps.store.unsettledIntentOf(found.customerId);
+        if (!intent || intent.id !== found.id || Date.parse(intent.settleAfter) > Date.now()) return undefined;
+        return settleIntent(deps, intent);
+      });
+      if (result) settled++;
+    } catch (error) {
+      failed++;
+      deps.logger.warn({ err: error, intentId: found.id }, 'write intent not settled yet; retried by the next pass');
+    }
+  }
+  return { settled, failed };
+}
