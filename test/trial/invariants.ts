@@ -88,6 +88,8 @@ export interface Violation {
 const SLACK_MS = 5;
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const show = (offerings: readonly string[] | undefined) => (offerings ? `[${offerings.join(', ')}]` : '(none)');
+/** A scheduled change's write in v3: applied by its attempt, or found landed when its intent settled. */
+const SCHEDULED_LANDING = new Set(['applied', 'landed']);
 const STILL_OPEN = new Set(['pending', 'applying', 'failed']);
 /** Outcomes of a later accepted change, which can supersede or cancel an earlier one. */
 const ACCEPTED = new Set(['applied', 'noop', 'scheduled', 'replaced']);
@@ -162,7 +164,7 @@ function reverted({ sent, puts, changes, audit, customers, packageOfferings }: O
     const landedAt = put ? put.at : r.answer === 'success' ? r.endedAt : undefined;
     if (landedAt === undefined) continue;
     for (const a of audit) {
-      if (a.username !== r.username || a.actor !== 'scheduler' || a.outcome !== 'applied' || a.at <= landedAt) continue;
+      if (a.username !== r.username || a.actor !== 'scheduler' || !SCHEDULED_LANDING.has(a.outcome) || a.at <= landedAt) continue;
       const change = a.changeId === undefined ? undefined : changeById.get(a.changeId);
       if (!change || change.createdAt >= r.sentAt || packageOf(a.after, packageOfferings) === r.targetOffering) continue;
       found.push({

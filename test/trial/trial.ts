@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { entries, runNode, startNode, waitUntil, type NodeProcess, type StartedSimulator } from '../../harness/processes.js';
 import type { RecordedRequest } from '../../src/simulator/request-log.js';
-import type { ChangeStatus } from '../../src/store/store.js';
+import type { ChangeStatus, Store } from '../../src/store/store.js';
 
 interface Offering {
   name: string;
@@ -65,6 +65,8 @@ export interface RunReport {
   puts: number;
   changes: number;
   auditRecords: number;
+  /** Write intents by final status. */
+  intents: Record<string, number>;
   violations: Violation[];
   wallMs: number;
 }
@@ -191,7 +193,7 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
     BRIDGE_SCHEDULER_INTERVAL_MS: '200',
     BRIDGE_SCHEDULER_JITTER_MS: '0',
     BRIDGE_SCHEDULER_LEASE_MS: String(LEASE_MS),
-    BRIDGE_INTENT_GRACE_MS: String(GRACE_MS),
+    BRIDGE_WRITE_GRACE_MS: String(GRACE_MS),
     BRIDGE_SHUTDOWN_TIMEOUT_MS: '5000',
     SENDGRID_RATE_LIMIT: '1000',
     LOG_LEVEL: 'info',
@@ -215,7 +217,7 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
   const triggers: Record<string, number> = {};
   const violations: Violation[] = [];
   let kills = 0;
-  let counts = { puts: 0, changes: 0, auditRecords: 0 };
+  let counts: Pick<RunReport, 'puts' | 'changes' | 'auditRecords' | 'intents'> = { puts: 0, changes: 0, auditRecords: 0, intents: {} };
   let live: NodeProcess | undefined;
   try {
     for (let cycle = 0; cycle < options.kills; cycle++) {
@@ -350,7 +352,7 @@ async function observe(target: StoreTarget, sim: ReturnType<typeof trialAdmin>, 
     const puts: ReceivedPut[] = (await sim.requests())
       .filter((r) => r.operation === 'UpdateAccountOffering' && Array.isArray((r.body as { offerings?: unknown })?.offerings))
       .map((r) => ({ accountId: r.path.split('/')[4]!, at: Date.parse(r.at), offerings: normalise((r.body as { offerings: Offering[] }).offerings) }));
-    const counts = { puts: puts.length, changes: changes.length, auditRecords: audit.length };
+    const counts = { puts: puts.length, changes: changes.length, auditRecords: audit.length, intents: await intentCounts(store) };
     const observed: Observed = {
       sent,
       puts,
@@ -366,11 +368,16 @@ async function observe(target: StoreTarget, sim: ReturnType<typeof trialAdmin>, 
   }
 }
 
-/** Intents not settled yet, described; none on a store that keeps no intents. */
-async function unsettledIntents(store: Awaited<ReturnType<typeof openTarget>>): Promise<string[]> {
-  const reader = (store as unknown as { listIntents?: (filter: object) => Promise<{ customerId: number; status: string; id: number }[]> }).listIntents;
-  if (!reader) return [];
-  return (await reader.call(store, {})).filter((i) => i.status !== 'applied' && i.status !== 'abandoned').map((i) => `customer ${i.customerId}: intent ${i.id} ${i.status}`);
+/** Write intents not settled yet, described. */
+async function unsettledIntents(store: Store): Promise<string[]> {
+  return (await store.listIntents({ unsettled: true })).map((i) => `customer ${i.customerId}: intent ${i.id} (${i.action}) ${i.status}`);
+}
+
+/** How the run's write intents ended. */
+async function intentCounts(store: Store): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const intent of await store.listIntents()) counts[intent.status] = (counts[intent.status] ?? 0) + 1;
+  return counts;
 }
 
 function withSchema(server: string, schema: string): string {
@@ -395,7 +402,7 @@ export function summarise(reports: RunReport[]): string {
     (r) =>
       `${r.store.padEnd(8)} seed ${r.seed}: ${r.kills} kills (${Object.entries(r.triggers).map(([t, n]) => `${t} ${n}`).join(', ')}), ` +
       `${r.requests} requests (${Object.entries(r.answers).map(([a, n]) => `${a} ${n}`).join(', ')}), ${r.puts} PUTs, ${r.changes} changes, ` +
-      `${r.auditRecords} audit records, ${r.violations.length} violations, ${(r.wallMs / 1000).toFixed(1)} s`,
+      `${r.auditRecords} audit records, intents ${Object.entries(r.intents).map(([st, n]) => `${st} ${n}`).join(', ') || 'none'}, ${r.violations.length} violations, ${(r.wallMs / 1000).toFixed(1)} s`,
   );
   for (const store of ['sqlite', 'postgres'] as const) {
     const mine = reports.filter((r) => r.store === store);
