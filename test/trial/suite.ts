@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSimulatorProcess, type StartedSimulator } from '../../harness/processes.js';
 import { runTrial, summarise, type RunReport } from './trial.js';
 import { writeTrialMappings } from './world.js';
@@ -51,4 +51,13 @@ export async function runPlan(world: { root: string; mappings: string; simulator
   expect(reports.reduce((n, r) => n + r.kills, 0)).toBe(plan.seeds.length * plan.killsPerRun);
   expect(reports.flatMap((r) => r.violations.map((v) => `${r.store} seed ${r.seed} [${v.invariant}] ${v.username}: ${v.detail}`)), summary).toEqual([]);
   return reports;
+}
+
+/** The slice `npm test` runs for one store: one seeded run of TRIAL_KILLS (3) kills. */
+export function defineSlice(store: 'sqlite' | 'postgres', seed: number): void {
+  const kills = Number(process.env.TRIAL_KILLS ?? 3);
+  const world = useTrialWorld();
+  it(`${store}: ${kills} kills under a mixed load, every invariant holds`, { timeout: 120_000 }, async () => {
+    await runPlan(world(), { store, seeds: seedsFrom(seed, 1), killsPerRun: kills });
+  });
 }
