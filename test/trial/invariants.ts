@@ -15,6 +15,8 @@ export interface SentRequest {
   targetOffering?: string;
   /** The legacy package name asked for (scheduled: the change's target). */
   targetPackage?: string;
+  /** A repeat of an earlier request, as a client retries. */
+  retry?: boolean;
   sentAt: number;
   /** When the answer arrived, or when the connection died (the bridge was killed). */
   endedAt: number;

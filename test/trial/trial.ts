@@ -60,6 +60,8 @@ export interface RunReport {
   kills: number;
   triggers: Record<string, number>;
   requests: number;
+  /** Requests that repeat an earlier one as it was. */
+  retries: number;
   answers: Record<Answer, number>;
   kinds: Record<Kind, number>;
   puts: number;
@@ -77,6 +79,7 @@ interface Planned {
   customer: TrialCustomer;
   targetPackage?: PackageName;
   ips?: string[];
+  retry?: boolean;
 }
 
 const PACKAGE_NAMES = Object.keys(PACKAGES) as PackageName[];
@@ -89,6 +92,13 @@ const rank = (p: PackageName) => PACKAGES[p].rank;
 function planLoad(prng: Prng, believed: Map<string, PackageName>, count: number): Planned[] {
   const plan: Planned[] = [];
   for (let i = 0; i < count; i++) {
+    // A client retrying an earlier request as it was (after an uncertain answer, or none).
+    if (plan.length > 0 && prng.chance(0.15)) {
+      const again = prng.pick(plan);
+      if (again.kind !== 'scheduled' && again.kind !== 'delete' && again.targetPackage) believed.set(again.customer.username, again.targetPackage);
+      plan.push({ ...again, retry: true });
+      continue;
+    }
     const customer = prng.pick(TRIAL_CUSTOMERS);
     const current = believed.get(customer.username)!;
     let kind = prng.weighted<Kind>({ immediate: 4, directory: 2, scheduled: 3, delete: 1 });
@@ -151,6 +161,7 @@ async function driveLoad(url: string, plan: Planned[], concurrency: number, firs
         task: p.task,
         username: p.customer.username,
         ...(p.targetPackage ? { targetPackage: p.targetPackage, targetOffering: PACKAGES[p.targetPackage].offering } : {}),
+        ...(p.retry ? { retry: true } : {}),
         sentAt: Date.now(),
         endedAt: 0,
         answer: 'none',
@@ -226,7 +237,7 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
       const plan = planLoad(prng, believed, prng.int(5, 12));
       const concurrency = prng.int(2, 4);
       const trigger = prng.chance(0.5) ? 'put' : 'answer';
-      const k = prng.int(1, 6);
+      const k = prng.int(1, 3);
       const j = prng.int(1, plan.length);
       const latency = prng.chance(0.5) ? prng.int(20, 300) : 0;
       await sim.setFaults({
@@ -308,7 +319,7 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
     answers[r.answer]++;
     kinds[r.kind]++;
   }
-  return { store: options.store, seed: options.seed, kills, triggers, requests: sent.length, answers, kinds, ...counts, violations, wallMs: Date.now() - started };
+  return { store: options.store, seed: options.seed, kills, triggers, requests: sent.length, retries: sent.filter((r) => r.retry).length, answers, kinds, ...counts, violations, wallMs: Date.now() - started };
 }
 
 /** The simulator's admin routes, with its accounts and its request log. */
@@ -401,7 +412,7 @@ export function summarise(reports: RunReport[]): string {
   const lines = reports.map(
     (r) =>
       `${r.store.padEnd(8)} seed ${r.seed}: ${r.kills} kills (${Object.entries(r.triggers).map(([t, n]) => `${t} ${n}`).join(', ')}), ` +
-      `${r.requests} requests (${Object.entries(r.answers).map(([a, n]) => `${a} ${n}`).join(', ')}), ${r.puts} PUTs, ${r.changes} changes, ` +
+      `${r.requests} requests (${r.retries} retries; ${Object.entries(r.answers).map(([a, n]) => `${a} ${n}`).join(', ')}), ${r.puts} PUTs, ${r.changes} changes, ` +
       `${r.auditRecords} audit records, intents ${Object.entries(r.intents).map(([st, n]) => `${st} ${n}`).join(', ') || 'none'}, ${r.violations.length} violations, ${(r.wallMs / 1000).toFixed(1)} s`,
   );
   for (const store of ['sqlite', 'postgres'] as const) {
