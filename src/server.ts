@@ -130,7 +130,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
       admin = await listenAdmin(config, { config, store, now, metrics }, logger, closers);
       if (config.env.BRIDGE_SCHEDULER === 'on') scheduler.start();
       // Writes a dead process left unsettled are settled at start-up (and by every scheduler pass).
-      const settling = core.settleDueIntents().catch((error: unknown) => logger.warn({ err: error }, 'settling write intents at start-up failed'));
+      const settling = core.settleDueIntents({ recover: true }).catch((error: unknown) => logger.warn({ err: error }, 'settling write intents at start-up failed'));
       drainers.push(() => settling.then(() => undefined));
     }
     drainers.push(() => scheduler.stop());

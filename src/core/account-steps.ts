@@ -5,6 +5,7 @@ import type { ResellerMapping } from '../config/mappings.js';
 import { planChange, validateRequest, type ChangeRequest, type CurrentAccount, type Plan } from '../rules/account.js';
 import type { V3Api } from '../v3/api.js';
 import { accountPath } from '../v3/client.js';
+import type { IntentCompletion, WriteIntent } from '../store/store.js';
 import type { Offering } from '../v3/schemas.js';
 import type { CoreDeps, PlannedV3Call } from './deps.js';
 import { putUnderIntent, type IntentBasis } from './write-intents.js';
@@ -34,8 +35,8 @@ export interface PlannedWrite {
   after: Offering[];
   /** The v3 writes of the plan: sent, or (dry run) only planned. */
   v3Calls: PlannedV3Call[];
-  /** The intent of the write that landed, to complete in the change's record. */
-  intentId?: number | undefined;
+  /** The intent of the write that landed (or the adopted one a no-op finds in place), to complete in the change's record. */
+  intent?: IntentCompletion | undefined;
 }
 
 /**
@@ -49,17 +50,19 @@ export async function readPlanWrite(
   reseller: ResellerMapping,
   accountId: string,
   request: ChangeRequest,
-  options: { deadline: number; dryRun?: boolean | undefined; intent: IntentBasis },
+  options: { deadline: number; dryRun?: boolean | undefined; intent: IntentBasis; adopted?: WriteIntent | undefined },
 ): Promise<PlannedWrite> {
   const v3 = deps.v3For(reseller);
   const current = await readAccount(v3, accountId, options.deadline);
   const plan = planChange(request, current, deps.mappings);
   const before = [...current.offerings];
-  if (plan.kind !== 'put') return { plan, before, after: before, v3Calls: [] };
+  // A no-op over an adopted intent: the earlier attempt landed; the record completes its intent.
+  const adopted = options.adopted && { id: options.adopted.id, settleAfter: options.adopted.settleAfter };
+  if (plan.kind !== 'put') return { plan, before, after: before, v3Calls: [], intent: plan.kind === 'noop' ? adopted : undefined };
   const v3Calls = [offeringsPut(accountId, plan.offerings)];
   if (options.dryRun) return { plan, before, after: plan.offerings, v3Calls };
-  const { after, intent } = await putUnderIntent(deps, v3, accountId, options.intent, before, plan.offerings, options.deadline);
-  return { plan, before, after, v3Calls, intentId: intent.id };
+  const { after, intent } = await putUnderIntent(deps, v3, accountId, options.intent, before, plan.offerings, options.deadline, options.adopted);
+  return { plan, before, after, v3Calls, intent };
 }
 
 export function offeringsPut(accountId: string, offerings: Offering[]): PlannedV3Call {

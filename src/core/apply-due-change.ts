@@ -6,11 +6,11 @@
 // goes under a write intent (write-intents.ts): while an earlier write of the customer is
 // unsettled, the change is deferred to its settle time without counting an attempt.
 import { customerUpdateFor, validateRequest, type ChangeRequest } from '../rules/account.js';
-import type { AuditInput, CustomerUpdate, FinishOutcome, PendingChange } from '../store/store.js';
+import type { AuditInput, CustomerUpdate, FinishOutcome, IntentCompletion, PendingChange } from '../store/store.js';
 import { isV3Error } from '../v3/errors.js';
 import { readPlanWrite, type PlannedWrite } from './account-steps.js';
 import type { CoreDeps, PlannedV3Call } from './deps.js';
-import { settleBeforeWrite, WriteUncertainError } from './write-intents.js';
+import { gateWrite, WriteUncertainError } from './write-intents.js';
 
 export type DueChangeResult = 'applied' | 'retried' | 'failed' | 'skipped';
 
@@ -71,14 +71,17 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
       return done('skipped');
     }
 
-    const finish = async (outcome: FinishOutcome, audit: AuditFields, update?: CustomerUpdate, intentId?: number): Promise<DueChangeResult> => {
+    const finish = async (outcome: FinishOutcome, audit: AuditFields, update?: CustomerUpdate, intent?: IntentCompletion): Promise<DueChangeResult> => {
       if (input.dryRun) return RESULT_OF[outcome.status];
-      const finished = await store.finishChange(change.id, change.fence, outcome, update, record(audit), intentId);
+      const finished = await store.finishChange(change.id, change.fence, outcome, update, record(audit), intent);
       if (!finished) {
         // Another claim took the lease over mid-attempt: its finish decides, but what this
-        // attempt did upstream (a PUT may have landed) still goes into the audit log.
+        // attempt did upstream (a PUT may have landed) still goes into the audit log; a write
+        // known to have landed settles its intent with that record.
         const detail = [`finish (${outcome.status}) refused: lease taken over`, audit.detail].filter(Boolean).join('; ');
-        await store.appendAudit(record({ ...audit, outcome: 'lease_lost', detail }));
+        const lost = record({ ...audit, outcome: 'lease_lost', detail });
+        const settled = intent && (await store.settleIntent(intent.id, { status: 'applied', audit: lost, settleAfter: intent.settleAfter }));
+        if (!settled) await store.appendAudit(lost);
         return 'skipped';
       }
       return RESULT_OF[outcome.status];
@@ -118,22 +121,26 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
 
     // A real-time instant on the pass's clock (they differ under `run-scheduler --now`).
     const onPassClock = (iso: string) => clock().getTime() + (Date.parse(iso) - Date.now());
-    // The attempt sends nothing after its lease runs out: another claim may be on its way by then.
-    const leaseLeftMs = Date.parse(change.leaseExpiresAt) - (input.leaseClock ?? clock)().getTime();
-    const deadline = Date.now() + Math.min(input.budgetMs, leaseLeftMs);
+    const deadline = Date.now() + input.budgetMs;
 
     let written: PlannedWrite;
     try {
-      if (!input.dryRun) {
-        const waiting = await settleBeforeWrite(deps, customer.id);
-        if (waiting) {
-          const reason = `an earlier write of this customer (intent ${waiting.id}) is being confirmed; deferred until ${waiting.settleAfter}`;
-          const retryAt = new Date(onPassClock(waiting.settleAfter)).toISOString();
-          return done(await finish({ status: 'deferred', reason, retryAt }, { outcome: 'deferred', detail: reason }));
-        }
+      const gate = input.dryRun ? undefined : await gateWrite(deps, customer.id, change.id);
+      if (gate?.kind === 'wait') {
+        const reason = `an earlier write of this customer (intent ${gate.intent.id}) may still land; deferred until ${gate.intent.settleAfter}`;
+        const retryAt = new Date(onPassClock(gate.intent.settleAfter)).toISOString();
+        return done(await finish({ status: 'deferred', reason, retryAt }, { outcome: 'deferred', detail: reason }));
       }
-      const intent = { customerId: customer.id, source: 'scheduled' as const, actor: 'scheduler' as const, action: `apply_${change.type}`, changeId: change.id, customerUpdate: customerUpdateFor(request) };
-      written = await readPlanWrite(deps, reseller, customer.accountId, request, { deadline, dryRun: input.dryRun, intent });
+      const intent = {
+        customerId: customer.id,
+        source: 'scheduled' as const,
+        actor: 'scheduler' as const,
+        action: `apply_${change.type}`,
+        changeId: change.id,
+        customerUpdate: customerUpdateFor(request),
+      };
+      const adopted = gate?.kind === 'adopt' ? gate.intent : undefined;
+      written = await readPlanWrite(deps, reseller, customer.accountId, request, { deadline, dryRun: input.dryRun, intent, adopted });
     } catch (error) {
       return done(await finishFailedAttempt(error));
     }
@@ -144,7 +151,7 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
       { status: 'applied' },
       { outcome: plan.kind === 'put' ? 'applied' : 'noop', offeringsBefore: before, offeringsAfter: after, detail: plan.to.name },
       customerUpdateFor(request),
-      written.intentId,
+      written.intent,
     );
     return done(result, written.v3Calls);
   });

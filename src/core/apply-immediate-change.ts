@@ -53,7 +53,7 @@ export async function applyImmediateChange(deps: CoreDeps, input: ImmediateChang
       changeId: null,
       customerUpdate: update,
     };
-    const { plan, before, after, v3Calls, intentId } = await readPlanWrite(deps, reseller, customer.accountId, request, { ...input, intent });
+    const { plan, before, after, v3Calls, intent: completion } = await readPlanWrite(deps, reseller, customer.accountId, request, { ...input, intent });
     if (plan.kind === 'rejected') return plan;
     const outcome = plan.kind === 'put' ? 'applied' : 'noop';
     if (!dryRun)
@@ -69,7 +69,7 @@ export async function applyImmediateChange(deps: CoreDeps, input: ImmediateChang
           offeringsAfter: after,
           detail: plan.to.name,
         },
-        intentId,
+        completion,
       );
     return { kind: outcome, before, after, v3Calls, dryRun };
   };

@@ -41,7 +41,7 @@ export function createCore(deps: CoreDeps) {
       deps.store.claimDue(claim.leaseFrom, claim.owner, claim.leaseMs, claim.limit, claim.dueAt),
     applyDueChange: (input: DueChangeInput) => applyDueChange(deps, input),
     /** Settles the writes whose outcome was unknown once their grace period is over (start-up, scheduler passes). */
-    settleDueIntents: (options?: { limit?: number }) => settleDueIntents(deps, options),
+    settleDueIntents: (options?: { limit?: number; recover?: boolean }) => settleDueIntents(deps, options),
     cancelPendingChange: (input: CancelInput) => cancelPendingChange(deps, input),
     listPendingChanges: (input: Parameters<typeof listPendingChanges>[1]) => listPendingChanges(deps, input),
     accountOverview: (input: UseCaseOptions & { reseller: ResellerMapping; username: string | undefined }) =>

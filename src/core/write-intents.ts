@@ -5,7 +5,7 @@
 // `uncertain` until a grace period has passed, after which reading v3 back settles it. An intent
 // left `open` by a dead process becomes settleable at its deadline plus the grace period.
 import { sameOfferings } from '../rules/account.js';
-import { WriteUnsettledError, type AuditInput, type NewWriteIntent, type WriteIntent } from '../store/store.js';
+import { WriteUnsettledError, type AuditInput, type IntentCompletion, type NewWriteIntent, type WriteIntent } from '../store/store.js';
 import type { V3Api } from '../v3/api.js';
 import { isV3Error, type V3Error } from '../v3/errors.js';
 import type { Offering } from '../v3/schemas.js';
@@ -40,11 +40,17 @@ export class WriteUncertainError extends Error {
 
 export type IntentBasis = Omit<NewWriteIntent, 'offeringsBefore' | 'targetOfferings' | 'settleAfter' | 'owner'>;
 
+const iso = (ms: number) => new Date(ms).toISOString();
+const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+
 /**
- * PUTs `target` under a new intent (see the module comment). Resolves with v3's offerings when
- * the write is known to have landed (answered, or found by the read-back right after an
- * unanswered attempt), and the intent to complete with the change's record. Throws the v3 error
- * when nothing can land (intent abandoned), WriteUncertainError when something may.
+ * PUTs `target` under an intent (see the module comment): a new one, or `adopted`, the unsettled
+ * intent of an earlier attempt of the same scheduled change (its attempts carry this same body).
+ * Resolves with v3's offerings when the write is known to have landed (answered, or found by the
+ * read-back right after an unanswered attempt), and the intent to complete with the change's
+ * record: until its `settleAfter` an unanswered attempt may still land, so the customer's next
+ * write waits. Throws the v3 error when nothing can land (intent abandoned), WriteUncertainError
+ * when something may.
  */
 export async function putUnderIntent(
   deps: CoreDeps,
@@ -54,16 +60,25 @@ export async function putUnderIntent(
   before: Offering[],
   target: Offering[],
   deadline: number,
-): Promise<{ after: Offering[]; intent: WriteIntent }> {
-  const intent = await deps.store.openIntent({
-    ...basis,
-    offeringsBefore: before,
-    targetOfferings: target,
-    settleAfter: new Date(deadline + writeGraceMs(deps)).toISOString(),
-    owner: ownerOf(deps),
-  });
+  adopted?: WriteIntent,
+): Promise<{ after: Offering[]; intent: IntentCompletion }> {
+  const intent =
+    adopted ??
+    (await deps.store.openIntent({
+      ...basis,
+      offeringsBefore: before,
+      targetOfferings: target,
+      settleAfter: iso(deadline + writeGraceMs(deps)),
+      owner: ownerOf(deps),
+    }));
+  // Until when an attempt may still land: the adopted intent's, then this call's unanswered attempts'.
+  let quietUntil = adopted ? adopted.settleAfter : iso(Date.now());
+  const onUnanswered = () => {
+    quietUntil = later(quietUntil, iso(Date.now() + writeGraceMs(deps)));
+  };
   try {
-    return { after: await v3.putOfferings(accountId, target, { deadline }), intent };
+    const after = await v3.putOfferings(accountId, target, { deadline, onUnanswered });
+    return { after, intent: { id: intent.id, settleAfter: quietUntil } };
   } catch (error) {
     // Not a v3 failure (a bug, an abort): the intent stays open and settles on its own, as after a crash.
     if (!isV3Error(error)) throw error;
@@ -75,8 +90,12 @@ export async function putUnderIntent(
       outcome,
       detail: `${detail} (write intent ${intent.id})`,
     });
-    if (error.details.mayHaveLanded === false) {
-      await deps.store.settleIntent(intent.id, { status: 'abandoned', audit: audit('abandoned', `v3 refused the write: ${error.message}`) });
+    if (error.details.mayHaveLanded === false && !adopted) {
+      await deps.store.settleIntent(intent.id, {
+        status: 'abandoned',
+        audit: audit('abandoned', `v3 refused the write: ${error.message}`),
+        settleAfter: quietUntil,
+      });
       throw error;
     }
     const readBack = await v3
@@ -84,9 +103,9 @@ export async function putUnderIntent(
       .catch(() => undefined);
     if (readBack && sameOfferings(readBack, target)) {
       deps.logger.warn({ accountId, intentId: intent.id }, 'offerings PUT went unanswered but was applied');
-      return { after: readBack, intent };
+      return { after: readBack, intent: { id: intent.id, settleAfter: quietUntil } };
     }
-    const settleAfter = new Date(Date.now() + writeGraceMs(deps)).toISOString();
+    const settleAfter = later(quietUntil, iso(Date.now() + (error.details.mayHaveLanded ? writeGraceMs(deps) : 0)));
     await deps.store.markIntentUncertain(intent.id, settleAfter, audit('uncertain', `the write may have been applied: ${error.message}; settled after ${settleAfter}`));
     throw new WriteUncertainError({ ...intent, status: 'uncertain', settleAfter }, error);
   }
@@ -136,38 +155,85 @@ function settlementAudit(intent: WriteIntent, status: Settled, readBack: Offerin
   };
 }
 
+/** What stands before a new write of the customer. */
+export type WriteGate =
+  | { kind: 'clear' }
+  /** An earlier attempt of the same scheduled change left this intent: its next attempt carries the same body, and adopts it. */
+  | { kind: 'adopt'; intent: WriteIntent }
+  /** A write whose attempts may still land, until `intent.settleAfter`. */
+  | { kind: 'wait'; intent: WriteIntent };
+
 /**
- * Under the customer's lock, before a write is computed: settles the customer's unsettled
- * intent if its settle time has passed. Resolves with the intent still in the way (not yet
- * settleable), or undefined when the way is clear.
+ * Under the customer's lock, before a write is computed: settles the customer's unsettled intent
+ * if its settle time has passed. An `open` one seen under the lock has no writer at work any more
+ * (it died, or broke off before recording): what it sent lands within the grace period from now,
+ * so its settle time is brought forward to that. A settled write whose unanswered attempts may
+ * still land holds the next write back too.
  */
-export async function settleBeforeWrite(deps: CoreDeps, customerId: number): Promise<WriteIntent | undefined> {
-  const intent = await deps.store.unsettledIntentOf(customerId);
-  if (!intent) return undefined;
-  if (Date.parse(intent.settleAfter) > Date.now()) return intent;
+export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?: number): Promise<WriteGate> {
+  let intent = await deps.store.unsettledIntentOf(customerId);
+  if (!intent) {
+    const latest = await deps.store.latestIntentOf(customerId);
+    const quiet = latest && Date.parse(latest.settleAfter) > Date.now() && latest.changeId !== (ownChangeId ?? null);
+    return quiet ? { kind: 'wait', intent: latest } : { kind: 'clear' };
+  }
+  const broughtForward = iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));
+  if (ownChangeId !== undefined && intent.changeId === ownChangeId)
+    return { kind: 'adopt', intent: intent.status === 'open' ? { ...intent, settleAfter: broughtForward } : intent };
+  intent = await writerGone(deps, intent, broughtForward);
+  if (Date.parse(intent.settleAfter) > Date.now()) return { kind: 'wait', intent };
   await settleIntent(deps, intent);
-  return undefined;
+  return { kind: 'clear' };
 }
 
-/** settleBeforeWrite, for a caller that answers "retry later" (WriteUnsettledError) rather than waiting. */
+/**
+ * An `open` intent seen under its customer's lock: no writer is at work on it any more (it died,
+ * or broke off before recording), so what it sent lands within the grace period from now. It
+ * becomes `uncertain`, settleable then (or at its own settle time, if sooner), audited.
+ */
+async function writerGone(deps: CoreDeps, intent: WriteIntent, broughtForward: string): Promise<WriteIntent> {
+  if (intent.status !== 'open') return intent;
+  const settleAfter = broughtForward;
+  const detail = `its writer stopped before recording the outcome; settled after ${settleAfter} (write intent ${intent.id})`;
+  const audit: AuditInput = {
+    actor: intent.actor,
+    action: intent.action,
+    customerId: intent.customerId,
+    changeId: intent.changeId ?? undefined,
+    outcome: 'uncertain',
+    detail,
+  };
+  return (await deps.store.markIntentUncertain(intent.id, settleAfter, audit)) ? { ...intent, status: 'uncertain', settleAfter } : intent;
+}
+
+/** gateWrite, for a caller that answers "retry later" (WriteUnsettledError) rather than waiting. */
 export async function clearTheWay(deps: CoreDeps, customerId: number): Promise<void> {
-  const waiting = await settleBeforeWrite(deps, customerId);
-  if (waiting) throw new WriteUnsettledError(waiting);
+  const gate = await gateWrite(deps, customerId);
+  if (gate.kind === 'wait') throw new WriteUnsettledError(gate.intent);
 }
 
 /**
  * Settles every intent whose settle time has passed (start-up, and each scheduler pass): each
  * under its customer's lock, re-read there, so two instances never both settle one.
  */
-export async function settleDueIntents(deps: CoreDeps, options: { limit?: number } = {}): Promise<{ settled: number; failed: number }> {
-  const due = await deps.store.settleableIntents(new Date(), options.limit ?? 100);
+export async function settleDueIntents(
+  deps: CoreDeps,
+  options: { limit?: number; recover?: boolean } = {},
+): Promise<{ settled: number; failed: number }> {
+  // `recover` (at start-up): every unsettled intent, so those a dead process left `open` start
+  // their grace period now rather than at their own deadline.
+  const due = options.recover
+    ? await deps.store.listIntents({ unsettled: true })
+    : await deps.store.settleableIntents(new Date(), options.limit ?? 100);
   let settled = 0;
   let failed = 0;
   for (const found of due) {
     try {
       const result = await deps.store.withCustomerLock(found.customerId, async () => {
-        const intent = await deps.store.unsettledIntentOf(found.customerId);
-        if (!intent || intent.id !== found.id || Date.parse(intent.settleAfter) > Date.now()) return undefined;
+        let intent = await deps.store.unsettledIntentOf(found.customerId);
+        if (!intent || intent.id !== found.id) return undefined;
+        intent = await writerGone(deps, intent, iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps))));
+        if (Date.parse(intent.settleAfter) > Date.now()) return undefined;
         return settleIntent(deps, intent);
       });
       if (result) settled++;

@@ -18,6 +18,7 @@ import {
   type CustomerRef,
   type CustomerUpdate,
   type FinishOutcome,
+  type IntentCompletion,
   type IntentSettlement,
   type NewPendingChange,
   type NewWriteIntent,
@@ -122,11 +123,11 @@ export function* recordImmediateChange(
   customerId: number,
   update: CustomerUpdate,
   audit: AuditInput,
-  intentId: number | undefined,
+  intent: IntentCompletion | undefined,
   now: string,
 ): Script<void> {
   yield* lockCustomer(customerId);
-  if (intentId !== undefined) yield* closeIntent(intentId, 'applied', now);
+  if (intent) yield* closeIntent(intent.id, 'applied', intent.settleAfter, now);
   const listed = yield* listedChangeOf(customerId);
   // Even an `applying` one: this runs under the customer's lock after the write upstream,
   // and the scheduler re-reads its change under that lock before writing.
@@ -275,7 +276,7 @@ export function* finishChange(
   outcome: FinishOutcome,
   update: CustomerUpdate | undefined,
   audit: AuditInput,
-  intentId: number | undefined,
+  intent: IntentCompletion | undefined,
   now: string,
 ): Script<boolean> {
   const ending = finishColumns(outcome);
@@ -288,7 +289,7 @@ export function* finishChange(
       ? yield* run(sql.deferChange, { id, fence, now, retryAt: ending.retryAt })
       : yield* run(sql.finishChange, { id, fence, now, ...ending });
   if (finished !== 1) return false;
-  if (intentId !== undefined && outcome.status === 'applied') yield* closeIntent(intentId, 'applied', now);
+  if (intent && outcome.status === 'applied') yield* closeIntent(intent.id, 'applied', intent.settleAfter, now);
   if (update && outcome.status === 'applied') yield* applyUpdate(customerId, update, now);
   // The record is about this change, whatever ids the caller's input carried.
   yield* insertAudit({ ...audit, customerId, changeId: id }, now);
@@ -308,8 +309,9 @@ function* refuseWhileUnsettled(customerId: number): Script<void> {
   if (intent) throw new WriteUnsettledError(intent);
 }
 
-function* closeIntent(id: number, status: 'applied' | 'abandoned', now: string): Script<void> {
-  if ((yield* run(sql.settleIntent, { id, status, now })) !== 1) throw new Error(`write intent ${id} was already settled`);
+function* closeIntent(id: number, status: 'applied' | 'abandoned', settleAfter: string | null, now: string): Script<void> {
+  const params = { id, status, now, settleAfter: settleAfter === null ? null : canonicalInstant(settleAfter, 'settleAfter') };
+  if ((yield* run(sql.settleIntent, params)) !== 1) throw new Error(`write intent ${id} was already settled`);
 }
 
 export function* openIntent(intent: NewWriteIntent, now: string): Script<WriteIntent> {
@@ -349,7 +351,8 @@ export function* settleIntent(id: number, settlement: IntentSettlement, now: str
   if (!found) return false;
   const intent = toIntent(found);
   yield* lockCustomer(intent.customerId);
-  if ((yield* run(sql.settleIntent, { id, status: settlement.status, now })) !== 1) return false;
+  const settleAfter = settlement.settleAfter === undefined ? null : canonicalInstant(settlement.settleAfter, 'settleAfter');
+  if ((yield* run(sql.settleIntent, { id, status: settlement.status, now, settleAfter })) !== 1) return false;
   // A landed immediate write is recorded as its success would have been. A landed scheduled one
   // leaves its change to the change's next attempt, which finds the offerings in place (a no-op).
   if (settlement.status === 'applied' && intent.source !== 'scheduled') {

@@ -26,6 +26,7 @@ import type {
   CustomerRef,
   CustomerUpdate,
   FinishOutcome,
+  IntentCompletion,
   IntentSettlement,
   NewPendingChange,
   NewWriteIntent,
@@ -97,8 +98,8 @@ export class SqlStore implements Store {
     return holders;
   }
 
-  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intentId?: number): Promise<void> {
-    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, intentId, this.nowIso()));
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intent?: IntentCompletion): Promise<void> {
+    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, intent, this.nowIso()));
   }
 
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {
@@ -152,9 +153,9 @@ export class SqlStore implements Store {
     outcome: FinishOutcome,
     update: CustomerUpdate | undefined,
     audit: AuditInput,
-    intentId?: number,
+    intent?: IntentCompletion,
   ): Promise<boolean> {
-    return this.driver.write(() => ops.finishChange(id, fence, outcome, update, audit, intentId, this.nowIso()));
+    return this.driver.write(() => ops.finishChange(id, fence, outcome, update, audit, intent, this.nowIso()));
   }
 
   // --- write intents -----------------------------------------------------------------------
@@ -165,6 +166,11 @@ export class SqlStore implements Store {
 
   async unsettledIntentOf(customerId: number): Promise<WriteIntent | undefined> {
     const row = await this.driver.read(() => one(sql.unsettledIntentOf, { customerId }));
+    return row && toIntent(row);
+  }
+
+  async latestIntentOf(customerId: number): Promise<WriteIntent | undefined> {
+    const row = await this.driver.read(() => one(sql.latestIntentOf, { customerId }));
     return row && toIntent(row);
   }
 

@@ -289,13 +289,18 @@ export const unsettledIntentOf = define(
     `SELECT * FROM write_intents${d.indexedBy('write_intents_one_unsettled_per_customer')} WHERE customer_id = :customerId AND status IN ${UNSETTLED}`,
 );
 export const intentById = define('intentById', 'SELECT * FROM write_intents WHERE id = :id');
+export const latestIntentOf = define(
+  'latestIntentOf',
+  (d) => `SELECT * FROM write_intents${d.indexedBy('write_intents_by_customer')} WHERE customer_id = :customerId ORDER BY id DESC LIMIT 1`,
+);
 export const markIntentUncertain = define(
   'markIntentUncertain',
   `UPDATE write_intents SET status = 'uncertain', settle_after = :settleAfter WHERE id = :id AND status IN ${UNSETTLED}`,
 );
 export const settleIntent = define(
   'settleIntent',
-  `UPDATE write_intents SET status = :status, settled_at = :now WHERE id = :id AND status IN ${UNSETTLED}`,
+  `UPDATE write_intents SET status = :status, settled_at = :now, settle_after = coalesce(:settleAfter, settle_after)
+    WHERE id = :id AND status IN ${UNSETTLED}`,
 );
 export const settleableIntents = define(
   'settleableIntents',

@@ -163,8 +163,18 @@ export type NewWriteIntent = Pick<
   'customerId' | 'source' | 'actor' | 'action' | 'changeId' | 'offeringsBefore' | 'targetOfferings' | 'customerUpdate' | 'settleAfter' | 'owner'
 > & { requestId?: string | null | undefined };
 
-/** How a settled intent ended: `applied` (v3 holds the target) or `abandoned` (it does not). */
-export type IntentSettlement = { status: 'applied' | 'abandoned'; audit: AuditInput };
+/**
+ * How a settled intent ended: `applied` (v3 holds the target) or `abandoned` (it does not).
+ * `settleAfter` (real time) replaces the intent's when given: until then an attempt of the write
+ * that went unanswered may still land, so the customer's next write waits for it.
+ */
+export type IntentSettlement = { status: 'applied' | 'abandoned'; audit: AuditInput; settleAfter?: string | undefined };
+
+/** The intent a change's record completes (as applied), and until when its unanswered attempts may still land (real time). */
+export interface IntentCompletion {
+  id: number;
+  settleAfter: string;
+}
 
 /**
  * The customer has an offerings write whose outcome is not settled yet: no other write of the
@@ -224,9 +234,9 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   /**
    * One transaction after a successful immediate write upstream (or a confirmed no-op):
    * supersedes the customer's listed pending change, applies `update`, appends `audit`, and
-   * (with `intentId`) settles that write's intent as applied.
+   * (with `intent`) settles that write's intent as applied.
    */
-  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intentId?: number): Promise<void>;
+  recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intent?: IntentCompletion): Promise<void>;
   /** Tags and subscription params only (a directory call with no package change). */
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void>;
 
@@ -266,7 +276,7 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
     outcome: FinishOutcome,
     update: CustomerUpdate | undefined,
     audit: AuditInput,
-    intentId?: number,
+    intent?: IntentCompletion,
   ): Promise<boolean>;
 
   /**
@@ -277,6 +287,8 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   openIntent(intent: NewWriteIntent): Promise<WriteIntent>;
   /** The customer's open or uncertain intent, if any. */
   unsettledIntentOf(customerId: number): Promise<WriteIntent | undefined>;
+  /** The customer's latest intent, settled or not. */
+  latestIntentOf(customerId: number): Promise<WriteIntent | undefined>;
   /** An attempt was sent and not answered: `uncertain` until `settleAfter` (real time), audited. False if already settled. */
   markIntentUncertain(id: number, settleAfter: string, audit: AuditInput): Promise<boolean>;
   /**

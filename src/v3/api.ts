@@ -6,6 +6,11 @@ export interface CallOptions {
   /** Absolute time (ms since epoch) after which no attempt or retry may run. */
   deadline?: number;
   signal?: AbortSignal;
+  /**
+   * A write only: called after each attempt that was sent and not answered (it may land later).
+   * The bridge keeps other writes of the account back until such an attempt can no longer land.
+   */
+  onUnanswered?: () => void;
 }
 
 export interface V3Api {

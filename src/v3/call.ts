@@ -104,7 +104,14 @@ export async function runCall<T>(
 
     const error = outcome.error;
     error.details.attempts = attempt;
-    mayHaveLanded ||= attemptMayHaveLanded(error);
+    if (spec.method !== 'GET' && attemptMayHaveLanded(error)) {
+      mayHaveLanded = true;
+      try {
+        options.onUnanswered?.();
+      } catch {
+        // an observer must not break the call
+      }
+    }
     if (attempt >= maxAttempts || !isRetryable(error)) throw fail(error);
 
     const wait = error.details.retryAfterMs ?? backoffDelay(attempt, backoff(context.settings), context.settings.random);

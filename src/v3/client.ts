@@ -60,7 +60,7 @@ type Send = <T>(spec: OperationSpec<T>, options?: CallOptions) => Promise<T>;
 const ACCOUNTS = '/v3/partners/accounts';
 
 function bindOperations(send: Send): V3Api {
-  const callOptions = (options?: CallOptions): CallOptions => ({ deadline: options?.deadline, signal: options?.signal });
+  const callOptions = (options?: CallOptions): CallOptions => ({ deadline: options?.deadline, signal: options?.signal, onUnanswered: options?.onUnanswered });
   return {
     listAccounts: async (query = {}, options) =>
       send(
