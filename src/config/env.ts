@@ -36,8 +36,6 @@ const envSchema = z.object({
   BRIDGE_LEGACY_STATUSES: z.enum(['original', 'http']).default('original'),
   /** v3 requests per second per key (a token bucket shared by the edge and the scheduler). */
   SENDGRID_RATE_LIMIT: z.coerce.number().positive().optional(),
-  /** Each legacy request's deadline: its v3 calls, retries and waits for the customer never outlast it. */
-  BRIDGE_REQUEST_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(20_000),
   /** How long a shutdown waits for requests and scheduler attempts in flight before cutting them. */
   BRIDGE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   /** How often the readiness checks (store, each reseller's v3 key) run in the background. */

@@ -52,7 +52,6 @@ export function createApp(deps: AppDeps): express.Express {
       core: deps.core,
       authenticator: deps.authenticator,
       logger,
-      deadlineMs: config.env.BRIDGE_REQUEST_DEADLINE_MS,
       ...(deps.apiv2Stages ? { stages: deps.apiv2Stages } : {}),
     }),
   );
@@ -62,7 +61,6 @@ export function createApp(deps: AppDeps): express.Express {
       mappings: config.mappings,
       core: deps.core,
       logger,
-      deadlineMs: config.env.BRIDGE_REQUEST_DEADLINE_MS,
       ...(deps.directoryStages ? { stages: deps.directoryStages } : {}),
     }),
   );

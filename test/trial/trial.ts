@@ -39,8 +39,6 @@ const ALL_STATUSES: ChangeStatus[] = ['pending', 'applying', 'applied', 'cancell
 const LEASE_MS = 1_500;
 /** How long an uncertain write is left before it is read back; above the longest PUT latency the trial sets. */
 export const GRACE_MS = 1_500;
-/** Above the longest late answer the trial sets (2.5 s, plus latency). */
-const REQUEST_DEADLINE_MS = 5_000;
 /** Held writes from the k-th on: more than the bridge ever has in flight. */
 const HOLD = 1_000;
 const HELD_MS = 60_000;
@@ -207,8 +205,6 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
     BRIDGE_SCHEDULER_JITTER_MS: '0',
     BRIDGE_SCHEDULER_LEASE_MS: String(LEASE_MS),
     BRIDGE_WRITE_GRACE_MS: String(GRACE_MS),
-    // A write a dead process left in flight settles after its request's deadline plus the grace period.
-    BRIDGE_REQUEST_DEADLINE_MS: String(REQUEST_DEADLINE_MS),
     BRIDGE_SHUTDOWN_TIMEOUT_MS: '5000',
     SENDGRID_RATE_LIMIT: '1000',
     LOG_LEVEL: 'info',

@@ -36,6 +36,7 @@ import { accountTasks } from './account-tasks.js';
 import type { Task, TaskAnswer } from './answer.js';
 import { pendingTasks } from './pending-tasks.js';
 
+const REQUEST_BUDGET_MS = 20_000;
 const CALL = /^reseller\.(account|pending)(?:\.(json|xml))?$/;
 const MODULES: Record<string, Readonly<Record<string, Task>>> = { account: accountTasks, pending: pendingTasks };
 const BUSY = 'Too many logins are being checked right now; retry in a moment';
@@ -64,8 +65,6 @@ export interface Apiv2Deps {
   core: Core;
   authenticator: LegacyAuthenticator;
   logger: Logger;
-  /** BRIDGE_REQUEST_DEADLINE_MS: how long a request's task may take. */
-  deadlineMs: number;
   stages?: readonly Apiv2Stage[];
 }
 
@@ -156,7 +155,7 @@ async function dispatch(deps: Apiv2Deps, req: Request, res: Response): Promise<v
     params,
     reseller,
     core: deps.core,
-    deadline: Date.now() + deps.deadlineMs,
+    deadline: Date.now() + REQUEST_BUDGET_MS,
     dryRun: wantsDryRun(req)
       ? { explanation: explainApiv2Task({ module, task: name, format: state.format, params, reseller, mappings: deps.mappings }) }
       : undefined,

@@ -20,6 +20,7 @@ import { parseDirectoryParams, tokenFromHeader } from './params.js';
 import * as answer from './render.js';
 import { directoryUseCases, type DirectoryChangeOutcome, type DirectoryUseCases } from './use-cases.js';
 
+const REQUEST_BUDGET_MS = 20_000;
 /** The route under the router's mount point, `/v1/partners/accounts`. */
 const ROUTE = '/:businessUid/change_package';
 export const DIRECTORY_MOUNT = '/v1/partners/accounts';
@@ -50,8 +51,6 @@ export interface DirectoryDeps {
   mappings: Mappings;
   core: Core;
   logger: Logger;
-  /** BRIDGE_REQUEST_DEADLINE_MS: how long a request's change may take. */
-  deadlineMs: number;
   stages?: readonly DirectoryStage[];
 }
 
@@ -144,7 +143,7 @@ async function changePackage(
   const dryRun = wantsDryRun(req);
   let outcome: DirectoryChangeOutcome;
   try {
-    outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + deps.deadlineMs, dryRun);
+    outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS, dryRun);
     if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
   } catch (error) {
     const pending = pendingWriteAnswer(error);
