@@ -70,7 +70,7 @@ export function pendingWriteAnswer(error: unknown): PendingWriteAnswer | undefin
     return {
       status: 409,
       message:
-        `An earlier change of this user may have been applied and is being confirmed; nothing was changed by this request. ` +
+        `An earlier change of this user may have been applied and is being confirmed; this request sent nothing to SendGrid. ` +
         `Retry after ${retryAfterSeconds} s (an identical retry of that change then answers success if it landed)`,
       outcome: 'refused',
       retryAfterSeconds,

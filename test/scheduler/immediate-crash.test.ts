@@ -75,7 +75,7 @@ describe.each(STORES)('$name: a bridge killed after v3 applied an immediate upgr
   it('restarted, settles the upgrade as applied and the older downgrade is never applied', async () => {
     await sim.reset();
     const dir = mkdtempSync(join(root, `${name}-`));
-    const env = {
+    const env: Record<string, string> = {
       HOST: '127.0.0.1',
       PORT: '0',
       ADMIN_PORT: '0',

@@ -384,3 +384,46 @@ describe('the API key stays secret', () => {
     expect(() => upstream.forKey('')).toThrow(TypeError);
   });
 });
+
+describe('whether a failed write may have landed', () => {
+  const offerings = json(200, { offerings: [] });
+
+  it('a PUT timed out, then refused: it may have landed, and the caller heard of each unanswered attempt', async () => {
+    const { api } = await setUp([slow(2_000, offerings), v3Error(503, 'Service Unavailable'), v3Error(503, 'Service Unavailable')], {
+      headersTimeoutMs: 100,
+    });
+    let unanswered = 0;
+    const error = await failureOf(api.putOfferings('sg1', [], { onUnanswered: () => unanswered++ }));
+    expect(error).toMatchObject({ kind: 'http', status: 503 });
+    expect(error.details.mayHaveLanded).toBe(true);
+    expect(unanswered).toBe(1);
+  });
+
+  it('a PUT refused by every attempt: nothing can land', async () => {
+    const { api } = await setUp([v3Error(503, 'Service Unavailable'), v3Error(500, 'boom'), v3Error(503, 'Service Unavailable')]);
+    const error = await failureOf(api.putOfferings('sg1', []));
+    expect(error.details).toMatchObject({ status: 503, mayHaveLanded: false });
+  });
+
+  it('the deadline between attempts, after one timed out: still uncertain', async () => {
+    const { api } = await setUp([slow(2_000, offerings), v3Error(503, 'Service Unavailable', undefined, { 'retry-after': '30' })], {
+      headersTimeoutMs: 100,
+    });
+    const error = await failureOf(api.putOfferings('sg1', [], { deadline: Date.now() + 1_500 }));
+    expect(error.kind).toBe('deadline');
+    expect(error.details.mayHaveLanded).toBe(true);
+  });
+
+  it('a refused connection sent nothing', async () => {
+    const { api, server } = await setUp(offerings);
+    await server.close();
+    const error = await failureOf(api.putOfferings('sg1', []));
+    expect(error.kind).toBe('network');
+    expect(error.details.mayHaveLanded).toBe(false);
+  });
+
+  it('a read never carries the flag', async () => {
+    const { api } = await setUp([slow(2_000, offerings), slow(2_000, offerings), slow(2_000, offerings)], { headersTimeoutMs: 100 });
+    expect((await failureOf(api.getOfferings('sg1'))).details.mayHaveLanded).toBeUndefined();
+  });
+});

@@ -23,6 +23,7 @@ function immediate(kind: 'upgrade' | 'downgrade' | 'close'): Task {
         actor: 'legacy',
         action: `immediate_${kind}`,
         deadline: ctx.deadline,
+        requestId: ctx.requestId,
         dryRun: ctx.dryRun !== undefined,
       });
       if (outcome.kind === 'rejected') return badRequest(outcome.errors);

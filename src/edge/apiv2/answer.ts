@@ -24,6 +24,8 @@ export interface TaskContext {
   core: Core;
   /** Absolute ms: no v3 attempt of this request starts after it. */
   deadline: number;
+  /** The request's id (X-Request-Id), kept with the intent of a write it makes. */
+  requestId?: string | undefined;
   /** Set for `X-Bridge-Dry-Run: 1`: the use case writes nothing and the task answers its plan. */
   dryRun?: { explanation: Explanation } | undefined;
 }

@@ -156,6 +156,7 @@ async function dispatch(deps: Apiv2Deps, req: Request, res: Response): Promise<v
     reseller,
     core: deps.core,
     deadline: Date.now() + REQUEST_BUDGET_MS,
+    requestId: trace.requestId,
     dryRun: wantsDryRun(req)
       ? { explanation: explainApiv2Task({ module, task: name, format: state.format, params, reseller, mappings: deps.mappings }) }
       : undefined,

@@ -143,7 +143,7 @@ async function changePackage(
   const dryRun = wantsDryRun(req);
   let outcome: DirectoryChangeOutcome;
   try {
-    outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS, dryRun);
+    outcome = await surface.useCases.change(directory, customer, parsed.change, Date.now() + REQUEST_BUDGET_MS, dryRun, trace.requestId);
     if (outcome.kind === 'rejected') return answer.unprocessable(res, outcome.errors);
   } catch (error) {
     const pending = pendingWriteAnswer(error);

@@ -20,6 +20,8 @@ export interface DirectoryUseCases {
     change: DirectoryChange,
     deadline: number,
     dryRun: boolean,
+    /** The request's id, kept with the intent of the write. */
+    requestId?: string,
   ): Promise<DirectoryChangeOutcome>;
 }
 
@@ -28,7 +30,7 @@ export function directoryUseCases(deps: { mappings: Mappings; core: Core }): Dir
   return {
     business: (directory, businessUid) => core.findDirectoryBusiness(directory, businessUid),
 
-    async change(directory, customer, change, deadline, dryRun) {
+    async change(directory, customer, change, deadline, dryRun, requestId) {
       const reseller = mappings.resellerByUser.get(directory.reseller)!;
       const update = {
         ...(change.tags ? { tags: change.tags } : {}),
@@ -48,6 +50,7 @@ export function directoryUseCases(deps: { mappings: Mappings; core: Core }): Dir
         deadline,
         extraUpdate: update,
         dryRun,
+        requestId,
       });
       if (outcome.kind === 'rejected') return outcome;
       return { kind: 'done', outcome: outcome.kind === 'applied' ? 'change' : 'no_change', v3Writes: outcome.v3Calls };

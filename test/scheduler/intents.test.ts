@@ -1,0 +1,112 @@
+// The scheduler and write intents: a due change waits (deferred, no attempt counted) while an
+// earlier write of its customer is unsettled; its own unanswered write is retried only once it
+// can be settled; passes settle what is settleable; a dry run writes no intent.
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUTH } from '../helpers/bridge.js';
+import { DEMO, auditOutcomes, customerId, expectSuccess, listedChangeOf, offeringsOf, startClockedBridge, type ClockedBridge } from './support.js';
+
+const TODAY = '2026-02-10T12:00:00Z';
+const USER4_DUE = new Date('2026-02-28T00:00:00Z');
+const GRACE_MS = 1_500;
+const HEADERS_TIMEOUT_MS = 250;
+
+let bridge: ClockedBridge | undefined;
+afterEach(async () => {
+  await bridge?.stop();
+  bridge = undefined;
+});
+
+async function start(): Promise<ClockedBridge> {
+  bridge = await startClockedBridge(
+    TODAY,
+    { upstream: { maxAttempts: 1, headersTimeoutMs: HEADERS_TIMEOUT_MS, bodyTimeoutMs: HEADERS_TIMEOUT_MS } },
+    { BRIDGE_WRITE_GRACE_MS: String(GRACE_MS) },
+  );
+  return bridge;
+}
+const sim = () => bridge!.simulator!;
+
+/** Once v3 has applied user4's PUT (its answer held back), the read-back that follows is refused. */
+async function appliedThenReadBackRefused(): Promise<void> {
+  while (sim().writes(DEMO.accounts.user4).offerings === 0) await new Promise((r) => setTimeout(r, 2));
+  sim().faults.failNext(1, 503, 'ListAccountOffering');
+}
+
+async function untilSettleable(b: ClockedBridge, customer: number): Promise<void> {
+  const [intent] = await b.store.listIntents({ customerId: customer, unsettled: true });
+  expect(intent).toBeDefined();
+  while (Date.now() < Date.parse(intent!.settleAfter)) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('a due change and an unsettled write of its customer', () => {
+  it('is deferred to the settle time without counting an attempt, then finds the landed immediate change and is superseded', async () => {
+    const b = await start();
+    const user4 = await customerId(b, 'user4');
+    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
+    // An immediate upgrade applied by v3, its answer lost, and the read-back right after refused: uncertain.
+    sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
+    const pending = request(b.url)
+      .post('/apiv2/reseller.account.json')
+      .type('form')
+      .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`)
+      .then((res) => res);
+    await appliedThenReadBackRefused();
+    const first = await pending;
+    sim().faults.clear();
+    expect(first.text).toMatch(/may have been applied/);
+
+    // The pass: the downgrade is due, but the upgrade is not settled yet.
+    expect(await b.scheduler.runPass(USER4_DUE)).toMatchObject({ claimed: 1, retried: 1, applied: 0 });
+    const deferred = await listedChangeOf(b, 'user4');
+    expect(deferred).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(Date.parse(deferred.retryAt!)).toBeGreaterThan(USER4_DUE.getTime());
+    expect(offeringsOf(b, DEMO.accounts.user4)).toContain('org.ei.gold.v1:1');
+
+    // After the grace period a pass settles the upgrade first: the downgrade is superseded, never applied.
+    await untilSettleable(b, user4);
+    expect(await b.scheduler.runPass(new Date(deferred.retryAt!))).toMatchObject({ claimed: 0 });
+    expect(offeringsOf(b, DEMO.accounts.user4)).toContain('org.ei.gold.v1:1');
+    const [change] = (await b.store.listChanges({ statuses: ['superseded'] })).filter((c) => c.customerId === user4);
+    expect(await auditOutcomes(b, change!.id)).toEqual(['legacy:scheduled', 'scheduler:deferred', 'legacy:superseded']);
+    expect((await b.store.listIntents({ customerId: user4 })).map((i) => i.status)).toEqual(['applied']);
+  });
+
+  it('its own write unanswered: retried no sooner than the write can be settled, then finds it in place', async () => {
+    const b = await start();
+    const user4 = await customerId(b, 'user4');
+    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
+    // The PUT lands but is answered too late, and the read-back right after fails: uncertain.
+    sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
+    const pass = b.scheduler.runPass(USER4_DUE);
+    await appliedThenReadBackRefused();
+    expect(await pass).toMatchObject({ claimed: 1, retried: 1 });
+    sim().faults.clear();
+    const change = await listedChangeOf(b, 'user4');
+    expect(change).toMatchObject({ status: 'pending', attempts: 1 });
+    const [intent] = await b.store.listIntents({ customerId: user4 });
+    expect(intent).toMatchObject({ status: 'uncertain', source: 'scheduled', changeId: change.id });
+    // Its retry is not before the write can be settled (on the pass's clock).
+    expect(Date.parse(change.retryAt!) - USER4_DUE.getTime()).toBeGreaterThanOrEqual(GRACE_MS - 1_000);
+
+    await untilSettleable(b, user4);
+    expect(await b.scheduler.runPass(new Date(Date.parse(change.retryAt!) + 3_600_000))).toMatchObject({ claimed: 1, applied: 1 });
+    expect(sim().writes(DEMO.accounts.user4).offerings).toBe(1); // the retry found the write in place
+    expect(await auditOutcomes(b, change.id)).toEqual(['legacy:scheduled', 'scheduler:uncertain', 'scheduler:retry', 'scheduler:landed', 'scheduler:noop']);
+    expect(offeringsOf(b, DEMO.accounts.user4)).toEqual(['org.ei.basic.v1:1', 'org.mc.basic.v1:1']);
+  });
+});
+
+describe('a dry run', () => {
+  it('writes no intent', async () => {
+    const b = await start();
+    const res = await request(b.url)
+      .post('/apiv2/reseller.account.json')
+      .set('X-Bridge-Dry-Run', '1')
+      .type('form')
+      .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`);
+    expect(res.status).toBe(200);
+    expect(await b.store.listIntents()).toEqual([]);
+    expect(sim().writes(DEMO.accounts.user4).offerings).toBe(0);
+  });
+});
