@@ -14,8 +14,8 @@ const audit = (id: number, at: number, fields: Partial<AuditRow>): AuditRow => (
 function clean(): Observed {
   return {
     sent: [
-      { n: 0, kind: 'scheduled', task: 'scheduled_downgrade', username: 'user4', targetPackage: 'Basic Package', targetOffering: 'org.ei.basic.v1', sentAt: 90, endedAt: 110, answer: 'success' },
-      { n: 1, kind: 'immediate', task: 'immediate_upgrade', username: 'user4', targetPackage: 'Gold Package', targetOffering: 'org.ei.gold.v1', sentAt: 200, endedAt: 300, answer: 'success' },
+      { n: 0, requestId: 'r0', kind: 'scheduled', task: 'scheduled_downgrade', username: 'user4', targetPackage: 'Basic Package', targetOffering: 'org.ei.basic.v1', sentAt: 90, endedAt: 110, answer: 'success' },
+      { n: 1, requestId: 'r1', kind: 'immediate', task: 'immediate_upgrade', username: 'user4', targetPackage: 'Gold Package', targetOffering: 'org.ei.gold.v1', sentAt: 200, endedAt: 300, answer: 'success' },
     ],
     puts: [{ accountId: ACCOUNT, at: 250, offerings: GOLD }],
     changes: [{ id: 7, username: 'user4', targetPackage: 'Basic Package', status: 'superseded', createdAt: 100 }],
@@ -26,6 +26,7 @@ function clean(): Observed {
     ],
     customers: [{ username: 'user4', accountId: ACCOUNT, seed: SILVER, final: GOLD }],
     unsettled: [],
+    intents: [{ id: 1, requestId: 'r1', status: 'applied' }],
     packageOfferings: new Set(['org.ei.silver.v1', 'org.ei.gold.v1', 'org.ei.basic.v1']),
   };
 }
@@ -65,6 +66,13 @@ describe('the crash trial invariants', () => {
     ['an intent left uncertain', (o) => (o.unsettled = ['user4 intent 3 uncertain']), ['stuck']],
     // Issue 9, case 2: an abandoned attempt landed after the newer change and overwrote it.
     ['v3 differs from the last audit record', (o) => (o.customers[0]!.final = SILVER), ['mismatch']],
+    // Issue 9, case 1: the write landed, the client was told it is safe to retry.
+    [
+      "'nothing was changed' for a write that landed",
+      (o) => Object.assign(o.sent[1]!, { answer: 'error', status: 503, body: '{"message":"error","errors":["SendGrid v3 is unavailable; nothing was changed, the request is safe to retry"]}' }),
+      ['truthful'],
+    ],
+    ['a success whose write was abandoned', (o) => (o.intents[0]!.status = 'abandoned'), ['lost']],
     ['a PUT that landed and was never recorded', (o) => o.puts.push({ accountId: ACCOUNT, at: 260, offerings: BASIC }), ['unrecorded']],
   ])('%s breaks them', (_, corrupt, broken) => {
     const observed = clean();

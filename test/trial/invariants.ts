@@ -8,6 +8,8 @@ export type Kind = 'immediate' | 'directory' | 'scheduled' | 'delete';
 
 export interface SentRequest {
   n: number;
+  /** Sent as X-Request-Id, which the bridge keeps with the request's write intent. */
+  requestId: string;
   kind: Kind;
   task: string;
   username: string;
@@ -51,6 +53,12 @@ export interface AuditRow {
   after?: string[] | undefined;
 }
 
+export interface IntentRow {
+  id: number;
+  requestId: string | null;
+  status: string;
+}
+
 export interface CustomerState {
   username: string;
   accountId: string;
@@ -66,6 +74,8 @@ export interface Observed {
   customers: CustomerState[];
   /** Write-ahead intents not settled at the end (empty where the store keeps none). */
   unsettled: string[];
+  /** Every write intent, settled or not. */
+  intents: IntentRow[];
   /** The v3 package offerings, to tell a package in a list of offerings. */
   packageOfferings: ReadonlySet<string>;
 }
@@ -77,6 +87,7 @@ export const INVARIANTS = {
   stuck: 'nothing left applying or uncertain',
   mismatch: "v3's final offerings equal the audit log's last recorded offerings",
   unrecorded: 'every offerings write that landed is in the audit log',
+  truthful: 'no answer says nothing was changed when its write landed',
 } as const;
 export type Invariant = keyof typeof INVARIANTS;
 
@@ -101,7 +112,23 @@ function packageOf(offerings: readonly string[] | undefined, packages: ReadonlyS
 }
 
 export function checkInvariants(observed: Observed): Violation[] {
-  return [...lost(observed), ...twice(observed), ...reverted(observed), ...stuck(observed), ...recorded(observed)];
+  return [...lost(observed), ...twice(observed), ...reverted(observed), ...stuck(observed), ...recorded(observed), ...truthful(observed)];
+}
+
+/** What an answer says when it claims no write of its own can land. */
+const NOTHING_CHANGED = /nothing was changed|sent nothing/i;
+
+/** The intents the bridge kept for a request tell whether its write landed; a success or a "nothing changed" must agree. */
+function truthful({ sent, intents }: Observed): Violation[] {
+  const found: Violation[] = [];
+  for (const r of sent) {
+    const mine = intents.filter((i) => i.requestId === r.requestId);
+    if (r.answer === 'error' && NOTHING_CHANGED.test(r.body ?? '') && mine.some((i) => i.status === 'applied'))
+      found.push({ invariant: 'truthful', username: r.username, detail: `request #${r.n} ${r.task} was told ${r.status} ${r.body}, its write (intent ${mine.map((i) => i.id).join(', ')}) landed` });
+    if (r.answer === 'success' && mine.length > 0 && !mine.some((i) => i.status === 'applied'))
+      found.push({ invariant: 'lost', username: r.username, detail: `request #${r.n} ${r.task} answered success, its write (intent ${mine.map((i) => i.id).join(', ')}) ${mine.map((i) => i.status).join(', ')}` });
+  }
+  return found;
 }
 
 /** Accepted changes: every success is in the audit log or the store, and every stored change ended applied or was overtaken. */

@@ -140,14 +140,22 @@ function requestOf(url: string, p: Planned): { url: string; init: RequestInit } 
   };
 }
 
+/** `uncertain`: the answer says this request's own write may have landed. */
 function classify(p: Planned, status: number, body: string): Answer {
-  if (p.kind === 'directory') return status === 200 && body.includes('"business_id"') ? 'success' : /may|confirm/i.test(body) ? 'uncertain' : 'error';
-  if (status === 200 && body === '{"message":"success"}') return 'success';
-  return /may (still|have)|being confirmed|not known|uncertain/i.test(body) ? 'uncertain' : 'error';
+  const success = p.kind === 'directory' ? status === 200 && body.includes('"business_id"') : status === 200 && body === '{"message":"success"}';
+  if (success) return 'success';
+  return /may still take effect|may have been applied/i.test(body) && !/sent nothing/i.test(body) ? 'uncertain' : 'error';
 }
 
 /** Sends `plan` `concurrency` at a time; stops dispatching once `stopped()`; every request ends (answered or cut). */
-async function driveLoad(url: string, plan: Planned[], concurrency: number, first: number, stopped: () => boolean, onAnswer: () => void): Promise<SentRequest[]> {
+async function driveLoad(
+  url: string,
+  plan: Planned[],
+  options: { concurrency: number; first: number; idPrefix: string },
+  stopped: () => boolean,
+  onAnswer: () => void,
+): Promise<SentRequest[]> {
+  const { concurrency, first, idPrefix } = options;
   const sent: SentRequest[] = [];
   let next = 0;
   const worker = async () => {
@@ -157,6 +165,7 @@ async function driveLoad(url: string, plan: Planned[], concurrency: number, firs
       const { url: target, init } = requestOf(url, p);
       const record: SentRequest = {
         n: first + index,
+        requestId: `${idPrefix}-${first + index}`,
         kind: p.kind,
         task: p.task,
         username: p.customer.username,
@@ -168,7 +177,7 @@ async function driveLoad(url: string, plan: Planned[], concurrency: number, firs
       };
       sent.push(record);
       try {
-        const res = await fetch(target, { ...init, signal: AbortSignal.timeout(45_000) });
+        const res = await fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-request-id': record.requestId }, signal: AbortSignal.timeout(45_000) });
         const body = await res.text();
         Object.assign(record, { status: res.status, body, answer: classify(p, res.status, body) });
       } catch {
@@ -252,7 +261,7 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
       let answers = 0;
       let reachedJ: () => void = () => undefined;
       const jth = new Promise<void>((resolve) => (reachedJ = resolve));
-      const load = driveLoad(url, plan, concurrency, sent.length, () => killed, () => {
+      const load = driveLoad(url, plan, { concurrency, first: sent.length, idPrefix: `trial-${options.store}-${options.seed}` }, () => killed, () => {
         if (++answers >= j) reachedJ();
       });
       let fired = trigger;
@@ -371,6 +380,7 @@ async function observe(target: StoreTarget, sim: ReturnType<typeof trialAdmin>, 
       audit,
       customers: TRIAL_CUSTOMERS.map((c) => ({ username: c.username, accountId: c.accountId, seed: seedAccounts.get(c.accountId)!, final: accounts.get(c.accountId)! })),
       unsettled: await unsettledIntents(store),
+      intents: (await store.listIntents()).map((i) => ({ id: i.id, requestId: i.requestId, status: i.status })),
       packageOfferings: new Set(Object.values(PACKAGES).map((p) => p.offering)),
     };
     return { observed, counts };
@@ -387,7 +397,10 @@ async function unsettledIntents(store: Store): Promise<string[]> {
 /** How the run's write intents ended. */
 async function intentCounts(store: Store): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const intent of await store.listIntents()) counts[intent.status] = (counts[intent.status] ?? 0) + 1;
+  for (const intent of await store.listIntents()) {
+    counts[intent.status] = (counts[intent.status] ?? 0) + 1;
+    if (intent.requestId?.startsWith('trial-')) counts['of a trial request'] = (counts['of a trial request'] ?? 0) + 1;
+  }
   return counts;
 }
 
