@@ -8,5 +8,7 @@ defineTrial({
   seeds: { sqlite: base, postgres: base + 1000 },
   runs: Number(process.env.TRIAL_RUNS ?? 5),
   killsPerRun: Number(process.env.TRIAL_KILLS ?? 10),
+  // The 5th and 10th kill of each run come after a client was told its change may have been applied.
+  uncertainEvery: Number(process.env.TRIAL_UNCERTAIN_EVERY ?? 5),
   timeoutMs: 30 * 60_000,
 });

@@ -39,12 +39,16 @@ function useTrialWorld(): () => World {
 }
 
 /** Runs the seeds in turn against a simulator of the store's own and fails, with every run's summary, if any invariant broke. */
-async function runPlan(world: World, store: StoreKind, seeds: number[], killsPerRun: number): Promise<RunReport[]> {
+async function runPlan(world: World, store: StoreKind, plan: TrialPlan): Promise<RunReport[]> {
+  const { killsPerRun } = plan;
+  const seeds = seedsFrom(plan.seeds[store], plan.runs);
   const simulator = await startSimulatorProcess({ LOG_LEVEL: 'warn', BRIDGE_MAPPINGS: world.mappings });
   const reports: RunReport[] = [];
   try {
     for (const seed of seeds)
-      reports.push(await runTrial({ store, seed, kills: killsPerRun, dir: join(world.root, `${store}-${seed}`), mappings: world.mappings, simulator }));
+      reports.push(
+        await runTrial({ store, seed, kills: killsPerRun, uncertainEvery: plan.uncertainEvery, dir: join(world.root, `${store}-${seed}`), mappings: world.mappings, simulator }),
+      );
   } finally {
     await simulator.process.kill();
   }
@@ -60,6 +64,8 @@ export interface TrialPlan {
   seeds: Record<StoreKind, number>;
   runs: number;
   killsPerRun: number;
+  /** Every n-th cycle of a run ends with an answer "may have been applied" (about 20 s each); 0: none. */
+  uncertainEvery: number;
   timeoutMs: number;
 }
 
@@ -69,7 +75,7 @@ export function defineTrial(plan: TrialPlan): void {
   describe.concurrent(`the crash trial, ${plan.runs} run(s) of ${plan.killsPerRun} kills per store`, () => {
     for (const store of ['sqlite', 'postgres'] as const)
       it(`${store}: every invariant holds`, { timeout: plan.timeoutMs }, async () => {
-        await runPlan(world(), store, seedsFrom(plan.seeds[store], plan.runs), plan.killsPerRun);
+        await runPlan(world(), store, plan);
       });
   });
 }

@@ -42,6 +42,8 @@ export const GRACE_MS = 1_500;
 /** Held writes from the k-th on: more than the bridge ever has in flight. */
 const HOLD = 1_000;
 const HELD_MS = 60_000;
+/** The attempts of one write the v3 client makes before the request's deadline. */
+const UNCERTAIN_HOLDS = 3;
 const SETTLE_TIMEOUT_MS = 30_000;
 
 export interface RunOptions {
@@ -52,6 +54,8 @@ export interface RunOptions {
   dir: string;
   mappings: string;
   simulator: StartedSimulator;
+  /** Every n-th cycle makes the client hear "may have been applied" before the kill (about 20 s each); 0: none. */
+  uncertainEvery?: number;
 }
 
 export interface RunReport {
@@ -153,7 +157,7 @@ async function driveLoad(
   plan: Planned[],
   options: { concurrency: number; first: number; idPrefix: string },
   stopped: () => boolean,
-  onAnswer: () => void,
+  onAnswer: (answered: SentRequest) => void,
 ): Promise<SentRequest[]> {
   const { concurrency, first, idPrefix } = options;
   const sent: SentRequest[] = [];
@@ -184,7 +188,7 @@ async function driveLoad(
         record.answer = 'none'; // the bridge died with the request in flight
       }
       record.endedAt = Date.now();
-      onAnswer();
+      onAnswer(record);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -244,41 +248,48 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
       const { bridge, url } = await startBridge();
       live = bridge;
       const plan = planLoad(prng, believed, prng.int(5, 12));
-      const concurrency = prng.int(2, 4);
+      const uncertain = options.uncertainEvery ? cycle % options.uncertainEvery === options.uncertainEvery - 1 : false;
+      // One request at a time while reads fail on purpose: no other request turns them into its own refusals.
+      const concurrency = Math.min(prng.int(2, 4), uncertain ? 1 : 4);
       const trigger = prng.chance(0.5) ? 'put' : 'answer';
       const k = prng.int(1, 3);
       const j = prng.int(1, plan.length);
       const latency = prng.chance(0.5) ? prng.int(20, 300) : 0;
+      const late = { skip: prng.int(0, 3), count: prng.int(1, 4), delayMs: prng.int(300, 2_500) };
       await sim.setFaults({
         latencyByOperation: latency ? { UpdateAccountOffering: latency } : {},
-        lateWrite:
-          trigger === 'put'
-            ? { skip: k - 1, count: HOLD, delayMs: HELD_MS }
-            : { skip: prng.int(0, 3), count: prng.int(1, 4), delayMs: prng.int(300, 2_500) },
+        // `uncertain`: the first PUT (and its retry) applied and held past the request's 20 s deadline.
+        lateWrite: uncertain ? { skip: 0, count: UNCERTAIN_HOLDS, delayMs: HELD_MS } : trigger === 'put' ? { skip: k - 1, count: HOLD, delayMs: HELD_MS } : late,
       });
 
       let killed = false;
       let answers = 0;
       let reachedJ: () => void = () => undefined;
       const jth = new Promise<void>((resolve) => (reachedJ = resolve));
-      const load = driveLoad(url, plan, { concurrency, first: sent.length, idPrefix: `trial-${options.store}-${options.seed}` }, () => killed, () => {
+      let heardUncertain: () => void = () => undefined;
+      const toldUncertain = new Promise<void>((resolve) => (heardUncertain = resolve));
+      const load = driveLoad(url, plan, { concurrency, first: sent.length, idPrefix: `trial-${options.store}-${options.seed}` }, () => killed, (answered) => {
         if (++answers >= j) reachedJ();
+        if (answered.answer === 'uncertain') heardUncertain();
       });
-      let fired = trigger;
-      if (trigger === 'put') {
+      let loadEnded = false;
+      void load.then(() => (loadEnded = true));
+      /** Until the held PUTs since the faults were set number `count` (or the load ended first). */
+      const held = (what: string, left: number) =>
+        waitUntil(what, async () => loadEnded || ((await sim.faults()).lateWrite?.count ?? 0) <= left, { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 2, process: bridge });
+      let fired: string = uncertain ? 'uncertain' : trigger;
+      if (uncertain) {
+        // The first PUT is held: its read-back must fail too, so the outcome stays unknown, and the client is told so.
+        await held('the first offerings PUT', UNCERTAIN_HOLDS - 1);
+        await sim.setFaults({ failNext: { count: 1_000, status: 503, operation: 'ListAccountOffering' } });
+        await Promise.race([toldUncertain, load]);
+      } else if (trigger === 'put') {
         // The k-th offerings PUT since the faults were set was applied and its answer is held.
-        const done = load.then(() => 'load-end' as const);
-        let loadEnded = false;
-        void done.then(() => (loadEnded = true));
-        await waitUntil(
-          `the ${k}th offerings PUT`,
-          async () => loadEnded || (await sim.faults()).lateWrite?.count !== HOLD,
-          { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 2, process: bridge },
-        );
-        if (loadEnded) fired = 'load-end';
+        await held(`the ${k}th offerings PUT`, HOLD - 1);
       } else {
         await Promise.race([jth, load]);
       }
+      if (loadEnded) fired = 'load-end';
       killed = true;
       await bridge.kill();
       kills++;
