@@ -53,7 +53,8 @@ async function runPlan(world: World, store: StoreKind, plan: TrialPlan): Promise
     await simulator.process.kill();
   }
   const summary = summarise(reports);
-  console.log(`crash trial on ${store} (replay a run: TRIAL_SEED=<seed> TRIAL_KILLS=${killsPerRun})\n${summary}`);
+  const replay = `TRIAL_SEED=<seed> TRIAL_KILLS=${killsPerRun} TRIAL_UNCERTAIN_EVERY=${plan.uncertainEvery} npm run trial -- -t ${store}`;
+  console.log(`crash trial on ${store} (replay a run: ${replay})\n${summary}`);
   expect(reports.reduce((n, r) => n + r.kills, 0)).toBe(seeds.length * killsPerRun);
   expect(reports.flatMap((r) => r.violations.map((v) => `${r.store} seed ${r.seed} [${v.invariant}] ${v.username}: ${v.detail}`)), summary).toEqual([]);
   return reports;
