@@ -2,7 +2,7 @@
 // (kept in history as `cancelled`). A change being applied cannot be cancelled: the
 // store throws ChangeInFlightError (409, retry in a moment). No v3 call.
 import type { ResellerMapping } from '../config/mappings.js';
-import { ChangeInFlightError, LISTED_STATUSES, type PendingChange } from '../store/store.js';
+import { ChangeInFlightError, LISTED_STATUSES, WriteUnsettledError, type PendingChange } from '../store/store.js';
 import { findResellerCustomer, unknownUserProblem } from './customers.js';
 import type { CoreDeps, PlannedV3Call, UseCaseOptions } from './deps.js';
 
@@ -20,6 +20,9 @@ export async function cancelPendingChange(deps: CoreDeps, input: CancelInput): P
   if (!customer) return { kind: 'rejected', errors: [unknownUserProblem(input.username)] };
   const nothing = { kind: 'rejected' as const, errors: [`No pending change for user ${input.username}`] };
   if (input.dryRun) {
+    // As the store would answer: not while an offerings write of the customer is unsettled.
+    const unsettled = await deps.store.unsettledIntentOf(customer.id);
+    if (unsettled) throw new WriteUnsettledError(unsettled);
     const listed = (await deps.store.listChanges({ statuses: [...LISTED_STATUSES] })).find((c) => c.customerId === customer.id);
     if (!listed) return nothing;
     if (listed.status === 'applying') throw new ChangeInFlightError(listed);

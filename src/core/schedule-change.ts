@@ -4,7 +4,7 @@
 import type { ResellerMapping } from '../config/mappings.js';
 import { currentPackageOffering, planChange, type ChangeRequest } from '../rules/account.js';
 import { nextBillingDate } from '../rules/billing.js';
-import type { ChangeType } from '../store/store.js';
+import { WriteUnsettledError, type ChangeType } from '../store/store.js';
 import { checkRequest, readAccount } from './account-steps.js';
 import { resolveTarget, usernameOf, type ChangeTarget } from './apply-immediate-change.js';
 import { findBillingDays, resolveBillingDays } from './billing-days.js';
@@ -52,7 +52,12 @@ export async function scheduleChange(deps: CoreDeps, input: ScheduleChangeInput)
     (currentOffering && deps.mappings.packageByOffering.get(currentOffering.name)?.name) ?? currentOffering?.name ?? '';
   const effectiveAt = nextBillingDate(billingDay, deps.now()).toISOString();
   const scheduled = { kind: 'scheduled' as const, targetPackage: plan.to.name, effectiveAt, v3Calls: [] };
-  if (input.dryRun) return { ...scheduled, stored: undefined, dryRun: true };
+  if (input.dryRun) {
+    // As the store would answer: not while an offerings write of the customer is unsettled.
+    const unsettled = await deps.store.unsettledIntentOf(customer.id);
+    if (unsettled) throw new WriteUnsettledError(unsettled);
+    return { ...scheduled, stored: undefined, dryRun: true };
+  }
 
   const result = await deps.store.schedule(
     {

@@ -3,7 +3,8 @@
 // takes the customer out of reach of other writers; v3's success completes it with the change's
 // record; a refusal of every attempt abandons it; an attempt sent and never answered leaves it
 // `uncertain` until a grace period has passed, after which reading v3 back settles it. An intent
-// left `open` by a dead process becomes settleable at its deadline plus the grace period.
+// left `open` by a dead process becomes settleable at its deadline plus the grace period, or one
+// grace period after another writer (or a restarted bridge) finds it under the customer's lock.
 import { sameOfferings } from '../rules/account.js';
 import { WriteUnsettledError, type AuditInput, type IntentCompletion, type NewWriteIntent, type WriteIntent } from '../store/store.js';
 import type { V3Api } from '../v3/api.js';
@@ -18,6 +19,8 @@ import type { CoreDeps } from './deps.js';
  * longest attempt, so no attempt of a write is still in v3's hands when its intent is settled.
  */
 export const DEFAULT_WRITE_GRACE_MS = 60_000;
+/** Failed settlements after which a pass leaves the rest to the next one. */
+const MAX_FAILED_SETTLEMENTS = 3;
 /** How long the read-back right after an unanswered write may take, even past the request's deadline. */
 const READ_BACK_BUDGET_MS = 5_000;
 
@@ -174,7 +177,9 @@ export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?
   let intent = await deps.store.unsettledIntentOf(customerId);
   if (!intent) {
     const latest = await deps.store.latestIntentOf(customerId);
-    const quiet = latest && Date.parse(latest.settleAfter) > Date.now() && latest.changeId !== (ownChangeId ?? null);
+    // Its own earlier write is no obstacle to a scheduled change: it sends the same body.
+    const own = ownChangeId !== undefined && latest?.changeId === ownChangeId;
+    const quiet = latest && !own && Date.parse(latest.settleAfter) > Date.now();
     return quiet ? { kind: 'wait', intent: latest } : { kind: 'clear' };
   }
   const broughtForward = iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));
@@ -240,6 +245,8 @@ export async function settleDueIntents(
     } catch (error) {
       failed++;
       deps.logger.warn({ err: error, intentId: found.id }, 'write intent not settled yet; retried by the next pass');
+      // v3 is likely down: the rest wait for the next pass rather than hold this one up.
+      if (failed >= MAX_FAILED_SETTLEMENTS) break;
     }
   }
   return { settled, failed };

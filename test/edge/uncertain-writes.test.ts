@@ -84,6 +84,15 @@ describe('reproducer 1: a write that happened, then refusals', () => {
     expect(await b.store.listPending(DEMO.apiUser, { username: 'user4' })).toEqual([]);
     expect(user4.ips).toEqual(['255.255.255.0']);
     expect((await b.store.listIntents({ customerId: user4.id })).map((i) => i.status)).toEqual(['applied']);
+
+    // Its first attempt went unanswered: until it can no longer land, the next write waits.
+    const next = 'task=immediate_downgrade&user=user4&package=Silver Package';
+    const held = await post(next);
+    expect(held.status).toBe(409);
+    expect(held.text).toMatch(/earlier change of this user may have been applied/);
+    const [intent] = await b.store.listIntents({ customerId: user4.id });
+    await waitUntil(() => Date.now() >= Date.parse(intent!.settleAfter), 'the first attempt can no longer land');
+    expect((await post(next)).status).toBe(200);
   });
 
   it('apiv2: unconfirmed, it is answered "may have been applied"; after the grace period a retry answers success', async () => {
@@ -179,5 +188,40 @@ describe('reproducer 2: abandoned slow attempts landing after a newer change', (
     const audit = (await b.store.listAudit({ customerId: user4.id })).map((a) => `${a.action}:${a.outcome}`);
     expect(audit).toEqual(['immediate_downgrade:uncertain', 'immediate_downgrade:applied', 'immediate_upgrade:applied']);
     expect((await customerOf(b, { username: 'user4' })).ips).toEqual(['255.255.255.0']);
+  });
+});
+
+describe('a write whose record failed after v3 applied it', () => {
+  it('is found open by the next write, which waits one grace period, then settles it as applied', async () => {
+    const b = current();
+    const user4 = await customerOf(b, { username: 'user4' });
+    // The record transaction fails once (a disk error) after v3 answered the PUT.
+    const record = b.store.recordImmediateChange.bind(b.store);
+    let failures = 1;
+    b.store.recordImmediateChange = async (...args) => {
+      if (failures-- > 0) throw new Error('disk I/O error');
+      return record(...args);
+    };
+    const upgrade = 'task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0';
+    const broken = await post(upgrade);
+    expect(broken.status).toBe(500);
+    expect(broken.text).not.toMatch(/nothing was changed/);
+    expect(offeringsOf(USER4)).toContain('org.ei.gold.v1:1');
+    expect((await b.store.listIntents({ customerId: user4.id })).map((i) => i.status)).toEqual(['open']);
+
+    // The retry finds the intent open under the customer's lock: its writer is gone, it settles after one grace period.
+    const early = await post(upgrade);
+    expect(early.status).toBe(409);
+    const [intent] = await b.store.listIntents({ customerId: user4.id });
+    expect(intent).toMatchObject({ status: 'uncertain' });
+    expect(Date.parse(intent!.settleAfter) - Date.now()).toBeLessThanOrEqual(GRACE_MS);
+    await waitForSettleTime(b, user4.id);
+    expect((await post(upgrade)).status).toBe(200);
+    expect((await b.store.listAudit({ customerId: user4.id })).map((a) => `${a.action}:${a.outcome}`)).toEqual([
+      'immediate_upgrade:uncertain',
+      'immediate_upgrade:applied',
+      'immediate_upgrade:noop',
+    ]);
+    expect(sim().writes(USER4).offerings).toBe(1);
   });
 });
