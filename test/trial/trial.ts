@@ -247,55 +247,11 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
     for (let cycle = 0; cycle < options.kills; cycle++) {
       const { bridge, url } = await startBridge();
       live = bridge;
-      const plan = planLoad(prng, believed, prng.int(5, 12));
       const uncertain = options.uncertainEvery ? cycle % options.uncertainEvery === options.uncertainEvery - 1 : false;
-      // One request at a time while reads fail on purpose: no other request turns them into its own refusals.
-      const concurrency = Math.min(prng.int(2, 4), uncertain ? 1 : 4);
-      const trigger = prng.chance(0.5) ? 'put' : 'answer';
-      const k = prng.int(1, 3);
-      const j = prng.int(1, plan.length);
-      const latency = prng.chance(0.5) ? prng.int(20, 300) : 0;
-      const late = { skip: prng.int(0, 3), count: prng.int(1, 4), delayMs: prng.int(300, 2_500) };
-      await sim.setFaults({
-        latencyByOperation: latency ? { UpdateAccountOffering: latency } : {},
-        // `uncertain`: the first PUT (and its retry) applied and held past the request's 20 s deadline.
-        lateWrite: uncertain ? { skip: 0, count: UNCERTAIN_HOLDS, delayMs: HELD_MS } : trigger === 'put' ? { skip: k - 1, count: HOLD, delayMs: HELD_MS } : late,
-      });
-
-      let killed = false;
-      let answers = 0;
-      let reachedJ: () => void = () => undefined;
-      const jth = new Promise<void>((resolve) => (reachedJ = resolve));
-      let heardUncertain: () => void = () => undefined;
-      const toldUncertain = new Promise<void>((resolve) => (heardUncertain = resolve));
-      const load = driveLoad(url, plan, { concurrency, first: sent.length, idPrefix: `trial-${options.store}-${options.seed}` }, () => killed, (answered) => {
-        if (++answers >= j) reachedJ();
-        if (answered.answer === 'uncertain') heardUncertain();
-      });
-      let loadEnded = false;
-      void load.then(() => (loadEnded = true));
-      /** Until the held PUTs since the faults were set number `count` (or the load ended first). */
-      const held = (what: string, left: number) =>
-        waitUntil(what, async () => loadEnded || ((await sim.faults()).lateWrite?.count ?? 0) <= left, { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 2, process: bridge });
-      let fired: string = uncertain ? 'uncertain' : trigger;
-      if (uncertain) {
-        // The first PUT is held: its read-back must fail too, so the outcome stays unknown, and the client is told so.
-        await held('the first offerings PUT', UNCERTAIN_HOLDS - 1);
-        await sim.setFaults({ failNext: { count: 1_000, status: 503, operation: 'ListAccountOffering' } });
-        await Promise.race([toldUncertain, load]);
-      } else if (trigger === 'put') {
-        // The k-th offerings PUT since the faults were set was applied and its answer is held.
-        await held(`the ${k}th offerings PUT`, HOLD - 1);
-      } else {
-        await Promise.race([jth, load]);
-      }
-      if (loadEnded) fired = 'load-end';
-      killed = true;
-      await bridge.kill();
+      const cut = await killCycle({ prng, believed, sim, bridge, url, uncertain, first: sent.length, idPrefix: `trial-${options.store}-${options.seed}` });
       kills++;
-      triggers[fired] = (triggers[fired] ?? 0) + 1;
-      sent.push(...(await load));
-      await sim.clearFaults();
+      triggers[cut.fired] = (triggers[cut.fired] ?? 0) + 1;
+      sent.push(...cut.sent);
     }
 
     // The last restart: it settles what the dead processes left, and its scheduler finishes the due changes.
@@ -340,6 +296,69 @@ export async function runTrial(options: RunOptions): Promise<RunReport> {
     kinds[r.kind]++;
   }
   return { store: options.store, seed: options.seed, kills, triggers, requests: sent.length, retries: sent.filter((r) => r.retry).length, answers, kinds, ...counts, violations, wallMs: Date.now() - started };
+}
+
+interface Cycle {
+  prng: Prng;
+  believed: Map<string, PackageName>;
+  sim: ReturnType<typeof trialAdmin>;
+  bridge: NodeProcess;
+  url: string;
+  /** This cycle ends with an answer "may have been applied" to the client, then the kill. */
+  uncertain: boolean;
+  first: number;
+  idPrefix: string;
+}
+
+/** One load against a running bridge, faults set, and the SIGKILL when the seed's event happens; the faults are cleared after. */
+async function killCycle({ prng, believed, sim, bridge, url, uncertain, first, idPrefix }: Cycle): Promise<{ fired: string; sent: SentRequest[] }> {
+  const plan = planLoad(prng, believed, prng.int(5, 12));
+  const drawn = prng.int(2, 4);
+  // One request at a time while reads fail on purpose: no other request turns them into its own refusals.
+  const concurrency = uncertain ? 1 : drawn;
+  const trigger = prng.chance(0.5) ? 'put' : 'answer';
+  const k = prng.int(1, 3);
+  const j = prng.int(1, plan.length);
+  const latency = prng.chance(0.5) ? prng.int(20, 300) : 0;
+  const late = { skip: prng.int(0, 3), count: prng.int(1, 4), delayMs: prng.int(300, 2_500) };
+  await sim.setFaults({
+    latencyByOperation: latency ? { UpdateAccountOffering: latency } : {},
+    // `uncertain`: the first PUT (and its retry) applied and held past the request's 20 s deadline.
+    lateWrite: uncertain ? { skip: 0, count: UNCERTAIN_HOLDS, delayMs: HELD_MS } : trigger === 'put' ? { skip: k - 1, count: HOLD, delayMs: HELD_MS } : late,
+  });
+
+  let killed = false;
+  let answers = 0;
+  let reachedJ: () => void = () => undefined;
+  const jth = new Promise<void>((resolve) => (reachedJ = resolve));
+  let heardUncertain: () => void = () => undefined;
+  const toldUncertain = new Promise<void>((resolve) => (heardUncertain = resolve));
+  const load = driveLoad(url, plan, { concurrency, first, idPrefix }, () => killed, (answered) => {
+    if (++answers >= j) reachedJ();
+    if (answered.answer === 'uncertain') heardUncertain();
+  });
+  let loadEnded = false;
+  void load.then(() => (loadEnded = true));
+  /** Until no more than `left` of the writes the simulator was told to hold remain to be taken (or the load ended first). */
+  const held = (what: string, left: number) =>
+    waitUntil(what, async () => loadEnded || ((await sim.faults()).lateWrite?.count ?? 0) <= left, { timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 2, process: bridge });
+  if (uncertain) {
+    // The first PUT is held: its read-back must fail too, so the outcome stays unknown, and the client is told so.
+    await held('the first offerings PUT', UNCERTAIN_HOLDS - 1);
+    await sim.setFaults({ failNext: { count: 1_000, status: 503, operation: 'ListAccountOffering' } });
+    await Promise.race([toldUncertain, load]);
+  } else if (trigger === 'put') {
+    // The k-th offerings PUT since the faults were set was applied and its answer is held.
+    await held(`the ${k}th offerings PUT`, HOLD - 1);
+  } else {
+    await Promise.race([jth, load]);
+  }
+  const fired = loadEnded ? 'load-end' : uncertain ? 'uncertain' : trigger;
+  killed = true;
+  await bridge.kill();
+  const sent = await load;
+  await sim.clearFaults();
+  return { fired, sent };
 }
 
 /** The simulator's admin routes, with its accounts and its request log. */
