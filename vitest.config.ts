@@ -18,6 +18,7 @@ export const PROCESS_TESTS = [
   'test/secrets-in-logs.test.ts',
   'test/shutdown.test.ts',
   'test/simulator/main.test.ts',
+  'test/trial/crash-trial.test.ts',
 ];
 
 export default defineConfig({
