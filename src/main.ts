@@ -19,11 +19,23 @@ const { gracefulShutdown, shutDownOnSignals, shutDownWhenParentExits } = await i
 const { pino } = await import('pino');
 const destination = pino.destination({ dest: 1, sync: false });
 process.once('exit', () => destination.flushSync());
-/** SIGTERM, SIGINT, or (under an npm script) npm going away: one graceful shutdown, then exit. */
+/**
+ * SIGTERM, SIGINT, or (under an npm script) npm going away: one graceful shutdown, then exit.
+ * Heard from the start: a signal that arrives while the bridge is still starting is kept, and the
+ * shutdown runs as soon as there is a bridge to close (never a half-started process killed outright);
+ * a second signal before then exits at once.
+ */
+type ShutdownRequest = Parameters<import('./shutdown.js').ShutdownTrigger>[0];
+let requested: ShutdownRequest | undefined;
+let shutdown: import('./shutdown.js').ShutdownTrigger = (why) => {
+  if (requested && 'signal' in why) process.exit(1); // a second signal while starting: the operator insists
+  requested ??= why;
+};
+shutDownOnSignals((why) => shutdown(why));
+if (process.env.npm_lifecycle_event) shutDownWhenParentExits((why) => shutdown(why));
 function stopGracefully(bridge: import('./shutdown.js').Closable, logger: import('./log.js').Logger, boundMs: number): void {
-  const shutdown = gracefulShutdown(bridge, { logger, boundMs, exit: (code) => process.exit(code) });
-  shutDownOnSignals(shutdown);
-  if (process.env.npm_lifecycle_event) shutDownWhenParentExits(shutdown);
+  shutdown = gracefulShutdown(bridge, { logger, boundMs, exit: (code) => process.exit(code) });
+  if (requested) shutdown(requested);
 }
 
 // The configuration first: the logger's level is one of its variables, and its problems are

@@ -2,6 +2,8 @@
 // container runtime does, and node signalled directly. No process may be left behind, work in
 // flight finishes, and the exit is clean.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -124,4 +126,30 @@ describe.concurrent('node signalled directly', SLOW, () => {
     expect(child.output()).toMatch(/"boundMs":300.*"msg":"shutdown bound reached: cutting the work still in flight"/);
     expect(await answer).toBe('connection cut');
   });
+
+  it('SIGTERM while the bridge is still starting is kept: the shutdown runs once it is up, exit 0', async () => {
+    // An upstream that holds every request until the test lets go: start-up waits on its first v3 call.
+    const held: ServerResponse[] = [];
+    const upstream = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const child = nodeBridge({
+        SENDGRID_API_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+        SENDGRID_API_KEY: 'SG.demo-reseller-key',
+        SECOND_RESELLER_API_KEY: 'SG.demo-second-reseller-key',
+      });
+      await waitUntil('start-up sent its first v3 call', () => held.length > 0, { timeoutMs: START_MS });
+      child.child.kill('SIGTERM');
+      const refuse = (res: ServerResponse) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[]}');
+      upstream.on('request', (_req, res) => refuse(res));
+      held.splice(0).forEach(refuse);
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+      expect(child.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
 });
+
