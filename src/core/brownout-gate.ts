@@ -26,6 +26,7 @@ export class BrownoutGate {
   private hits = new Map<number, BrownoutHits>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly options: BrownoutGateOptions) {}
 
@@ -51,12 +52,26 @@ export class BrownoutGate {
     return decision;
   }
 
-  /** Writes the counts so far and reads the windows and the switch (one refresh at a time). */
+  /**
+   * Writes the counts so far and reads the windows and the switch, one refresh at a time. A call
+   * while one runs waits for the next, which starts after it: joining the running one would leave
+   * out what was counted since it started (lost at close()).
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.refreshOnce().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    if (this.queued) return this.queued; // not started yet: it takes every count made before it starts
+    if (!this.refreshing) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = undefined;
+      });
+      return this.refreshing;
+    }
+    this.queued = this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.refresh();
+      });
+    return this.queued;
   }
 
   private async refreshOnce(): Promise<void> {

@@ -102,6 +102,27 @@ describe('the brownout gate', () => {
     expect(total(2)).toEqual({ refused: 0, wouldRefuse: 3 });
   });
 
+  it('a refresh asked for while one is writing runs after it: what was counted meanwhile is written, at close() too', async () => {
+    const store = memoryStore({ enabled: true, windows: [window(1)] });
+    const gate = new BrownoutGate({ store, signals: NO_SIGNALS, now: () => T0, logger: silentLogger });
+    await gate.start();
+    let release!: () => void;
+    const write = store.countBrownoutHits;
+    store.countBrownoutHits = async (hits) => {
+      await new Promise<void>((resolve) => (release = resolve)); // the first write is slow
+      store.countBrownoutHits = write;
+      return write(hits);
+    };
+    gate.decide(list);
+    const running = gate.refresh(); // writing the first refusal
+    gate.decide(list);
+    gate.decide(list);
+    const closing = gate.close(); // must write the two counted while the first write ran
+    release();
+    await Promise.all([running, closing]);
+    expect(store.counted.reduce((n, h) => n + h.refused, 0)).toBe(3);
+  });
+
   it('a store that cannot be read at start leaves nothing refused, and is read again', async () => {
     const store = memoryStore({ enabled: true, windows: [window(1)] });
     const read = store.brownoutState;
