@@ -28,6 +28,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time on two cores (vitest's default leaves one core idle): most files spend
+    // their time waiting on processes, sockets and timeouts, not computing.
+    maxWorkers: 2,
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/production/**', ...PROCESS_TESTS] } },
