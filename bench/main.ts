@@ -3,6 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { Command, Option } from 'commander';
 import { benchImmediate, type ImmediateParams } from './immediate.js';
+import { benchLedger, type LedgerParams } from './ledger.js';
 import { benchOperatorPage, type OperatorPageParams } from './operator-page.js';
 import { benchPendingList, type PendingListParams } from './pending-list.js';
 import { say } from './report.js';
@@ -17,6 +18,7 @@ interface Plan {
   pending: PendingListParams;
   scheduler: SchedulerParams;
   page: OperatorPageParams;
+  ledger: LedgerParams;
 }
 
 /**
@@ -29,6 +31,7 @@ const DEFAULT_PLAN: Plan = {
   pending: { changes: 10_000, warmups: 3, requests: 30 },
   scheduler: { changes: 10_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
   page: { callers: 1_000, days: 90, warmups: 5, requests: 100 },
+  ledger: { callers: 50, requestsPerFlush: 500, flushes: 40 },
 };
 
 const QUICK_PLAN: Plan = {
@@ -36,9 +39,10 @@ const QUICK_PLAN: Plan = {
   pending: { changes: 1_000, warmups: 1, requests: 5 },
   scheduler: { changes: 1_000, options: {}, databaseUrl: BENCH_DATABASE_URL },
   page: { callers: 100, days: 90, warmups: 1, requests: 10 },
+  ledger: { callers: 50, requestsPerFlush: 500, flushes: 4 },
 };
 
-const BENCHMARKS = ['immediate', 'pending', 'scheduler', 'page'] as const;
+const BENCHMARKS = ['immediate', 'pending', 'scheduler', 'page', 'ledger'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const program = new Command('bench')
@@ -58,6 +62,7 @@ const plan: Plan = {
   immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile },
   pending: base.pending,
   page: base.page,
+  ledger: base.ledger,
   scheduler: {
     ...base.scheduler,
     options: {
@@ -79,6 +84,7 @@ if (selected.has('immediate')) await benchImmediate(plan.immediate);
 if (selected.has('pending')) await benchPendingList(plan.pending);
 if (selected.has('scheduler')) await benchSchedulerDrain(plan.scheduler);
 if (selected.has('page')) await benchOperatorPage(plan.page);
+if (selected.has('ledger')) await benchLedger(plan.ledger);
 
 say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s | load average at end: ${formatLoad()}`);
 
