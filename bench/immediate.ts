@@ -26,6 +26,8 @@ export interface ImmediateParams {
   probeMs: number;
   /** Also run a bridge with V8's default memory settings, to price the recommended ones. */
   compareMemoryFlags: boolean;
+  /** `--compare-node-flags`: the compared bridge's flags instead of none (V8's defaults). */
+  compareFlags?: string[] | undefined;
   /** Where to write CPU profiles of the bridge and the floor under one more closed loop (after the measured ones). */
   profileDir?: string | undefined;
   /** Entry of an earlier build, run as one more bridge arm with the same flags and load (an A/B in one run). */
@@ -101,10 +103,11 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       arms.push(baseline);
     }
     let defaults: MeasuredArm | undefined;
-    if (params.compareMemoryFlags && flags.length) {
-      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url });
+    const compared = params.compareFlags ?? [];
+    if (params.compareMemoryFlags && (flags.length || compared.length)) {
+      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url, nodeArgs: compared });
       started.push(plain);
-      defaults = measured(legacyImmediateArm('bridge, V8 default memory settings', plain.url, rotation), plain);
+      defaults = measured(legacyImmediateArm(compared.length ? `bridge, ${compared.join(' ')}` : 'bridge, V8 default memory settings', plain.url, rotation), plain);
       arms.push(defaults);
     }
     const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags });
@@ -173,10 +176,10 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor, baseline);
     if (defaults)
       rows.push([
-        'CPU cost of the memory settings (CPU/task with / without, closed loop)',
+        `CPU cost of the memory settings (CPU/task with / ${compared.length ? compared.join(' ') : 'without'}, closed loop)`,
         ratio(b.closedCpu!.perTask / defaults.closedCpu!.perTask),
         '-',
-        `peak RSS without: ${mib(peakOf(defaults))}`,
+        `peak RSS ${compared.length ? `with ${compared.join(' ')}` : 'without'}: ${mib(peakOf(defaults))}, idle ${mib(defaults.idleRss!)}`,
       ]);
     say('\nTargets:');
     say(table(['measure', 'value', 'target', ''], rows));
