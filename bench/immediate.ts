@@ -26,8 +26,12 @@ export interface ImmediateParams {
   probeMs: number;
   /** Also run a bridge with V8's default memory settings, to price the recommended ones. */
   compareMemoryFlags: boolean;
+  /** `--compare-node-flags`: the compared bridge's flags instead of none (V8's defaults). */
+  compareFlags?: string[] | undefined;
   /** Where to write CPU profiles of the bridge and the floor under one more closed loop (after the measured ones). */
   profileDir?: string | undefined;
+  /** Entry of an earlier build, run as one more bridge arm with the same flags and load (an A/B in one run). */
+  baseline?: string | undefined;
 }
 
 const TARGETS = {
@@ -65,7 +69,7 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
   );
   say(
     `Open loop: ${params.rate} req/s per arm, ${params.warmupMs / 1000} s warm-up per arm, then ${params.durationMs / 1000} s measured per arm ` +
-      `in ${params.rounds} alternating slices. Closed loop: ${params.probeConcurrency} concurrent for ${params.probeMs / 1000} s per arm. ` +
+      `in ${params.rounds} alternating slices. Closed loop: ${params.probeConcurrency} concurrent for ${params.probeMs / 1000} s per arm, in the same alternating slices. ` +
       'Latency counts from the scheduled start of each request. CPU/task: the serving process\'s own process.cpuUsage() over the measured ' +
       'slices divided by the tasks it answered in them (µs). Node flags of the bridge and the floor: ' +
       `${describeNodeFlags()}.`,
@@ -91,11 +95,19 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     started.push(bridge);
     const viaBridge = measured(legacyImmediateArm('bridge', bridge.url, rotation), bridge);
     arms.push(viaBridge);
+    let baseline: MeasuredArm | undefined;
+    if (params.baseline) {
+      const earlier = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-baseline`, upstreamUrl: simulator.url, nodeArgs: flags, script: params.baseline });
+      started.push(earlier);
+      baseline = measured(legacyImmediateArm('bridge, baseline build', earlier.url, rotation), earlier);
+      arms.push(baseline);
+    }
     let defaults: MeasuredArm | undefined;
-    if (params.compareMemoryFlags && flags.length) {
-      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url });
+    const compared = params.compareFlags ?? [];
+    if (params.compareMemoryFlags && (flags.length || compared.length)) {
+      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url, nodeArgs: compared });
       started.push(plain);
-      defaults = measured(legacyImmediateArm('bridge, V8 default memory settings', plain.url, rotation), plain);
+      defaults = measured(legacyImmediateArm(compared.length ? `bridge, ${compared.join(' ')}` : 'bridge, V8 default memory settings', plain.url, rotation), plain);
       arms.push(defaults);
     }
     const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags });
@@ -111,7 +123,12 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
       for (const arm of order) arm.open.merge(await measure(arm, 'open', () => openLoop(arm.operation, params.rate, slice)));
     }
-    for (const arm of arms) arm.closed.merge(await measure(arm, 'closed', () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs)));
+    // The closed loop in alternating slices too: on a shared machine, load that comes and goes
+    // would otherwise land on one arm's whole measurement and skew the ratios.
+    for (let round = 0; round < params.rounds; round++) {
+      const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
+      for (const arm of order) arm.closed.merge(await measure(arm, 'closed', () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs / params.rounds)));
+    }
 
     const memory = arms.filter((arm) => arm.served).map((arm) => ({ arm, peak: arm.served!.peakRss(), idle: arm.idleRss! }));
     const simulatorPeak = simulator.peakRss();
@@ -149,13 +166,20 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       [`bridge peak RSS, whole benchmark (flags: ${flags.length ? flags.join(' ') : 'none'})`, mib(peakOf(b)), `<= ${mib(TARGETS.peakRssBytes)}`, verdict(peakOf(b) <= TARGETS.peakRssBytes)],
       ['bridge idle RSS', mib(b.idleRss!), `<= ${mib(TARGETS.idleRssBytes)}`, verdict(b.idleRss! <= TARGETS.idleRssBytes)],
     ];
-    if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor);
+    if (baseline)
+      rows.push([
+        'A/B: CPU per task this build / baseline build (closed loop; open loop)',
+        `${ratio(b.closedCpu!.perTask / baseline.closedCpu!.perTask)}; ${ratio(b.openCpu!.perTask / baseline.openCpu!.perTask)}`,
+        '-',
+        `baseline: ${micros(baseline.closedCpu!.perTask)}, peak RSS ${mib(peakOf(baseline))}, idle ${mib(baseline.idleRss!)}`,
+      ]);
+    if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor, baseline);
     if (defaults)
       rows.push([
-        'CPU cost of the memory settings (CPU/task with / without, closed loop)',
+        `CPU cost of the memory settings (CPU/task with / ${compared.length ? compared.join(' ') : 'without'}, closed loop)`,
         ratio(b.closedCpu!.perTask / defaults.closedCpu!.perTask),
         '-',
-        `peak RSS without: ${mib(peakOf(defaults))}`,
+        `peak RSS ${compared.length ? `with ${compared.join(' ')}` : 'without'}: ${mib(peakOf(defaults))}, idle ${mib(defaults.idleRss!)}`,
       ]);
     say('\nTargets:');
     say(table(['measure', 'value', 'target', ''], rows));
@@ -209,26 +233,32 @@ function report(params: ImmediateParams, arms: MeasuredArm[], memory: { arm: Mea
 }
 
 /** One more closed loop per arm with its CPU profiler on (not measured: profiling costs CPU), summarised. */
-async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridge: MeasuredArm, floor: MeasuredArm): Promise<void> {
+async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridge: MeasuredArm, floor: MeasuredArm, baseline?: MeasuredArm): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const summaries: ProfileSummary[] = [];
   const paths: string[] = [];
-  for (const arm of [bridge, floor]) {
+  const profiledArms = baseline ? [bridge, floor, baseline] : [bridge, floor];
+  for (const arm of profiledArms) {
     const path = join(dir, `${arm.name.replace(/\W+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
     await profiled(arm.served!.process, path, () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs));
     summaries.push(summariseProfile(path));
     paths.push(path);
   }
-  const [b, f] = summaries as [ProfileSummary, ProfileSummary];
+  const [b, f, base] = summaries as [ProfileSummary, ProfileSummary, ProfileSummary | undefined];
   const busyShare = (s: ProfileSummary, category: string) => {
     const samples = s.shares.find((share) => share.category === category)?.samples ?? 0;
     return category === 'idle' ? `${pct(samples / s.total)} of all` : pct(samples / (s.total - s.idle));
   };
-  const categories = [...new Set([...b.shares, ...f.shares].map((share) => share.category))];
+  const categories = [...new Set([...b.shares, ...f.shares, ...(base?.shares ?? [])].map((share) => share.category))];
   say(`\nWhere the time goes: CPU profiles under the closed loop (${params.probeConcurrency} concurrent, ${params.probeMs / 1000} s; ${paths.join(', ')}), share of busy samples:`);
-  say(table(['part', 'bridge', 'floor'], categories.map((category) => [category, busyShare(b, category), busyShare(f, category)])));
+  const header = base ? ['part', 'bridge', 'floor', 'bridge, baseline build'] : ['part', 'bridge', 'floor'];
+  say(table(header, categories.map((category) => [category, busyShare(b, category), busyShare(f, category), ...(base ? [busyShare(base, category)] : [])])));
   say('\nBridge: functions with the most self time (busy samples):');
   say(table(['function', 'share'], b.topFunctions.map((fn) => [fn.name, pct(fn.samples / (b.total - b.idle))])));
+  if (base) {
+    say('\nBaseline build: functions with the most self time (busy samples):');
+    say(table(['function', 'share'], base.topFunctions.map((fn) => [fn.name, pct(fn.samples / (base.total - base.idle))])));
+  }
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

@@ -33,6 +33,9 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
   say(`(store filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s)`);
 
   const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: `http://127.0.0.1:${await freePort()}`, nodeArgs: benchNodeFlags() });
+  // Start-up imports the mappings' 10,000 customers: its peak is not the listing's.
+  const startupPeak = bridge.peakRss();
+  const idle = bridge.rss();
   const pool = new Pool(bridge.url, { connections: 1 });
   try {
     const rows: string[][] = [];
@@ -61,7 +64,15 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
     }
     say(table(['format', 'requests', 'p50', 'p99', 'max', 'body', 'entries', `p50 <= ${TARGET_P50_MS} ms`], rows));
     const peak = bridge.peakRss();
-    say(table(['measure', 'value', 'target', ''], [['bridge peak RSS (VmHWM) over both formats', mib(peak), `<= ${mib(TARGET_PEAK_RSS)}`, verdict(peak <= TARGET_PEAK_RSS)]]));
+    say(
+      table(
+        ['measure', 'value', 'target', ''],
+        [
+          ['bridge peak RSS (VmHWM) over both formats', mib(peak), `<= ${mib(TARGET_PEAK_RSS)}`, verdict(peak <= TARGET_PEAK_RSS)],
+          ['of which start-up (peak RSS before the first list; RSS then)', `${mib(startupPeak)} (${mib(idle)})`, '-', '-'],
+        ],
+      ),
+    );
   } finally {
     await pool.close();
     await bridge.stop();

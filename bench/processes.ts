@@ -38,13 +38,15 @@ export interface BridgeProcessOptions {
   upstreamUrl: string;
   /** Node flags before the entry (memory settings, `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Another build's entry (`--baseline`: a copy of an earlier dist/), instead of this one's. */
+  script?: string | undefined;
 }
 
 /** `npm start` as an operator runs it against a real upstream (the scheduler off: nothing here is due). */
 export async function startBridgeProcess(options: BridgeProcessOptions): Promise<RunningProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return startListening('bridge', compiled.bridge, url, `${url}/healthz`, {
+  return startListening('bridge', options.script ?? compiled.bridge, url, `${url}/healthz`, {
     nodeArgs: options.nodeArgs ?? [],
     env: {
       SENDGRID_API_URL: options.upstreamUrl,

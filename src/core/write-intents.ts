@@ -43,6 +43,7 @@ export class WriteUncertainError extends Error {
 
 export type IntentBasis = Omit<NewWriteIntent, 'offeringsBefore' | 'targetOfferings' | 'settleAfter' | 'owner'>;
 
+const isUnsettled = (intent: WriteIntent) => intent.status === 'open' || intent.status === 'uncertain';
 const iso = (ms: number) => new Date(ms).toISOString();
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
@@ -174,9 +175,11 @@ export type WriteGate =
  * still land holds the next write back too.
  */
 export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?: number): Promise<WriteGate> {
-  let intent = await deps.store.unsettledIntentOf(customerId);
+  // One read, not two: an unsettled intent is always the customer's latest, since no intent is
+  // opened while another is unsettled (the store allows one) and none is ever deleted.
+  const latest = await deps.store.latestIntentOf(customerId);
+  let intent = latest && isUnsettled(latest) ? latest : undefined;
   if (!intent) {
-    const latest = await deps.store.latestIntentOf(customerId);
     // Its own earlier write is no obstacle to a scheduled change: it sends the same body.
     const own = ownChangeId !== undefined && latest?.changeId === ownChangeId;
     const quiet = latest && !own && Date.parse(latest.settleAfter) > Date.now();

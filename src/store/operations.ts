@@ -52,8 +52,8 @@ export function* findCustomerRow(ref: CustomerRef): Script<Row | undefined> {
 }
 
 /** Every write about a customer starts here: it orders them (see statements.ts). */
-function* lockCustomer(customerId: number): Script<Row> {
-  const row = yield* one(sql.lockCustomer, { id: customerId });
+function* lockCustomer(customerId: number, statement = sql.lockCustomer): Script<Row> {
+  const row = yield* one(statement, { id: customerId });
   if (!row) throw new Error(`unknown customer ${customerId}`);
   return row;
 }
@@ -172,7 +172,7 @@ export function canonicalInstant(value: string, field: string): string {
 
 /** Store.schedule: stores the change, replacing the listed one. `change.effectiveAt` is canonical. */
 export function* storePendingChange(change: NewPendingChange, audit: ChangeAudit, now: string): Script<ScheduleResult> {
-  const customer = yield* lockCustomer(change.customerId);
+  const customer = yield* lockCustomer(change.customerId, sql.lockCustomerRow);
   const customerId = customer.id as number;
   yield* refuseWhileUnsettled(customerId);
   const listed = yield* listedChangeOf(customerId);

@@ -60,8 +60,10 @@ const isoText = (d: Dialect, column: string) =>
 // --- customers ---------------------------------------------------------------------------------
 
 export const customerById = define('customerById', 'SELECT * FROM customers WHERE id = :id');
-/** Every write about one customer starts here (see the lock order above). */
-export const lockCustomer = define('lockCustomer', (d) => `SELECT * FROM customers WHERE id = :id${d.lockCustomer}`);
+/** Every write about one customer starts here (see the lock order above). Only the id: the lock is what it is for. */
+export const lockCustomer = define('lockCustomer', (d) => `SELECT id FROM customers WHERE id = :id${d.lockCustomer}`);
+/** The same lock, for the one write that needs the row's other columns (a scheduled change copies its names). */
+export const lockCustomerRow = define('lockCustomerRow', (d) => `SELECT * FROM customers WHERE id = :id${d.lockCustomer}`);
 export const customerByUsername = define('customerByUsername', 'SELECT * FROM customers WHERE reseller = :reseller AND username = :username');
 export const customerByBusinessUid = define('customerByBusinessUid', 'SELECT * FROM customers WHERE business_uid = :businessUid');
 export const listCustomers = filtered('listCustomers', () => ({
