@@ -5,19 +5,10 @@ import { BrownoutGate, type BrownoutGateStore } from '../../src/core/brownout-ga
 import { silentLogger } from '../../src/log.js';
 import type { BrownoutHits, BrownoutState, BrownoutWindow } from '../../src/rules/brownout.js';
 import { NO_SIGNALS, type DeprecationSignals } from '../../src/rules/deprecation.js';
+import { brownoutWindow } from '../helpers/brownout.js';
 
 const T0 = new Date('2027-03-01T10:00:00Z');
-const window = (id: number, over: Partial<BrownoutWindow> = {}): BrownoutWindow => ({
-  id,
-  startsAt: T0,
-  endsAt: new Date(T0.getTime() + 60_000),
-  surfaces: [],
-  tasks: [],
-  resellers: [],
-  dryRun: false,
-  goneAfterSunset: false,
-  ...over,
-});
+const window = (id: number, over: Partial<BrownoutWindow> = {}): BrownoutWindow => ({ id, ...brownoutWindow(T0, 60_000, over) });
 
 function memoryStore(state: BrownoutState) {
   const counted: BrownoutHits[] = [];

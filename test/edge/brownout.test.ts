@@ -6,6 +6,7 @@ import { parseStringPromise } from 'xml2js';
 import { describe, expect, it } from 'vitest';
 import type { NewBrownoutWindow } from '../../src/store/ledger.js';
 import { AUTH, DEMO, useTestBridge, type TestBridge } from '../helpers/bridge.js';
+import { brownoutWindow } from '../helpers/brownout.js';
 
 const T0 = new Date('2027-03-01T10:00:00.000Z');
 let clock = T0;
@@ -15,16 +16,7 @@ const DIRECTORY_CALL = '/v1/partners/accounts/88pzdbz1hmkdoel4/change_package?pa
 
 /** Adds a window (the whole next minute, every surface, task and reseller unless said) and lets the gate read it. */
 async function brownout(b: TestBridge, over: Partial<NewBrownoutWindow> = {}) {
-  const window = await b.store.addBrownout({
-    startsAt: T0,
-    endsAt: new Date(T0.getTime() + 60_000),
-    surfaces: [],
-    tasks: [],
-    resellers: [],
-    dryRun: false,
-    goneAfterSunset: false,
-    ...over,
-  });
+  const window = await b.store.addBrownout({ ...brownoutWindow(T0, 60_000), ...over });
   await b.brownouts.refresh();
   return window;
 }

@@ -1,21 +1,12 @@
 // The brownout decision: a pure function of (windows, switch, instant, request).
 import { describe, expect, it } from 'vitest';
 import { decideBrownout, refusalMessage, retryAfter, type BrownoutRequest, type BrownoutWindow } from '../../src/rules/brownout.js';
+import { brownoutWindow } from '../helpers/brownout.js';
 
 const T0 = new Date('2027-03-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-const window = (id: number, over: Partial<BrownoutWindow> = {}): BrownoutWindow => ({
-  id,
-  startsAt: at(0),
-  endsAt: at(3600),
-  surfaces: [],
-  tasks: [],
-  resellers: [],
-  dryRun: false,
-  goneAfterSunset: false,
-  ...over,
-});
+const window = (id: number, over: Partial<BrownoutWindow> = {}): BrownoutWindow => ({ id, ...brownoutWindow(at(0), 3_600_000, over) });
 const request = (over: Partial<BrownoutRequest> = {}): BrownoutRequest => ({
   surface: 'apiv2',
   task: 'list',
