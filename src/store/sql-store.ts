@@ -80,7 +80,7 @@ export class SqlStore implements Store {
     return row && toCustomer(row);
   }
 
-  async listCustomers(filter: { reseller?: string; active?: boolean } = {}): Promise<CustomerRecord[]> {
+  async listCustomers(filter: { reseller?: string; active?: boolean; withoutBillingDay?: true } = {}): Promise<CustomerRecord[]> {
     const rows = await this.driver.read(() => all(sql.listCustomers(filter), filter));
     return rows.map(toCustomer);
   }

@@ -69,7 +69,8 @@ export const customerByBusinessUid = define('customerByBusinessUid', 'SELECT * F
 export const listCustomers = filtered('listCustomers', () => ({
   select: 'SELECT * FROM customers',
   where: [],
-  filters: { reseller: 'reseller = :reseller', active: 'active = :active' },
+  // withoutBillingDay takes no parameter: given (as true), it adds its condition.
+  filters: { reseller: 'reseller = :reseller', active: 'active = :active', withoutBillingDay: 'billing_day IS NULL' },
   order: ' ORDER BY id',
 }));
 

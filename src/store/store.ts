@@ -223,7 +223,8 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   /** Idempotent: upserts by (reseller, username) or business uid, marks missing ones inactive. */
   importCustomers(customers: CustomerImport[]): Promise<void>;
   findCustomer(ref: CustomerRef): Promise<CustomerRecord | undefined>;
-  listCustomers(filter?: { reseller?: string; active?: boolean }): Promise<CustomerRecord[]>;
+  /** `withoutBillingDay`: only those whose billing day is still to be resolved. */
+  listCustomers(filter?: { reseller?: string; active?: boolean; withoutBillingDay?: true }): Promise<CustomerRecord[]>;
   setBillingDay(customerId: number, day: number): Promise<void>;
   /**
    * Of `ips`, those held by an active customer of `reseller` other than `exceptCustomerId`, or

@@ -39,6 +39,16 @@ describe.each(STORES)('$name store', ({ open }) => {
       expect(await store.findCustomer({ id: before.carol!.id })).toMatchObject({ accountId: 'acc-carol-2', billingDay: null });
     });
 
+    it('lists only the customers whose billing day is still missing, when asked', async () => {
+      const { store } = await open();
+      await seed(store);
+      const missing = (await store.listCustomers()).filter((c) => c.billingDay === null);
+      expect(missing.length).toBeGreaterThan(0);
+      expect(await store.listCustomers({ withoutBillingDay: true })).toEqual(missing);
+      await store.setBillingDay(missing[0]!.id, 9);
+      expect(await store.listCustomers({ active: true, withoutBillingDay: true })).toEqual(missing.slice(1).filter((c) => c.active));
+    });
+
     it('marks customers missing from the import inactive, never deletes them, and reactivates returning ones', async () => {
       const { store } = await open();
       const before = await seed(store);

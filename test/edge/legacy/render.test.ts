@@ -10,7 +10,9 @@ import {
   type LegacyDocument,
   type PendingEntry,
 } from '../../../src/edge/legacy/document.js';
-import { render } from '../../../src/edge/legacy/render.js';
+import { documentTree, render } from '../../../src/edge/legacy/render.js';
+import { toJson } from '../../../src/edge/legacy/json.js';
+import { toXmlDocument } from '../../../src/edge/legacy/xml.js';
 import { XML_PROLOG } from '../../../src/edge/legacy/xml.js';
 import { apiExamples, compactJson, compactXml, observedBody, readContract } from './contracts.js';
 
@@ -271,5 +273,35 @@ describe('XML', () => {
     expect(user.ip_groups).toEqual([{ ip_group: ['a/b'] }]);
     expect(user.ips).toEqual(['']);
     expect(Object.keys(user)).toEqual(['username', 'type', 'current', 'update', 'date', 'ips', 'ip_groups']);
+  });
+});
+
+describe('pending list written straight from its entries', () => {
+  const entries: PendingEntry[] = [
+    { username: 'zoë&<co>/x', type: 'Account Close', current: 'Réseau - 中 Package', update: '', ip_groups: ['a/b', ''], ips: [], date: '2024-02-29' },
+    { username: 'u"\\2😀', type: 'Account Upgrade', current: 'R - Basic', update: 'R - Silver', ip_groups: [], ips: ['10.0.0.1', '10.0.0.2'], date: '2024-03-01' },
+    { username: 'plain', type: 'Account Downgrade', current: 'R - Silver', update: 'R - Basic', ip_groups: [], ips: [], date: '2024-03-02' },
+  ];
+
+  it.each([[entries], [entries.slice(0, 1)], [[]]])('has the bytes of the document tree (%#)', (list) => {
+    const doc = pendingList(list);
+    expect(render(doc, 'json').body.equals(Buffer.from(toJson(documentTree(doc, 'json')), 'latin1'))).toBe(true);
+    expect(render(doc, 'xml').body.equals(toXmlDocument(documentTree(doc, 'xml')))).toBe(true);
+  });
+
+  it('takes its entries lazily, walking them once', () => {
+    for (const format of ['json', 'xml'] as const) {
+      let walks = 0;
+      const lazy = pendingList((function* () { walks++; yield* entries; })());
+      expect(render(lazy, format).body.equals(render(pendingList(entries), format).body)).toBe(true);
+      expect(walks).toBe(1);
+    }
+  });
+
+  it('grows its buffer past the first 16 KiB without losing bytes', () => {
+    const many = Array.from({ length: 500 }, (_, i) => ({ ...entries[i % 3]!, username: `user${i}` }));
+    const doc = pendingList(many);
+    expect(render(doc, 'json').body.toString('latin1')).toBe(toJson(documentTree(doc, 'json')));
+    expect(render(doc, 'xml').body.equals(toXmlDocument(documentTree(doc, 'xml')))).toBe(true);
   });
 });
