@@ -31,14 +31,16 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env, options:
   const checked = checkEnv(processEnv);
   const env = checked.env;
   const problems: string[] = [...checked.problems];
+  const url = env ? env.SENDGRID_API_URL : processEnv.SENDGRID_API_URL || undefined;
+  const upstream: Upstream = url === undefined || url === 'simulator' ? { kind: 'simulator' } : { kind: 'url', url };
   // The mappings are read even when the environment is wrong, so one run names every problem.
-  const mappings = checkMappings(env?.BRIDGE_MAPPINGS ?? processEnv.BRIDGE_MAPPINGS ?? './mappings', problems);
+  const mappings = checkMappings(env?.BRIDGE_MAPPINGS ?? processEnv.BRIDGE_MAPPINGS ?? './mappings', problems, {
+    simulatorSeed: upstream.kind === 'simulator',
+  });
   if (env && !env.DATABASE_URL) {
     const dbProblem = databasePathProblem(env.BRIDGE_DB, options.createDatabaseFolder ?? false);
     if (dbProblem) problems.push(dbProblem);
   }
-  const url = env ? env.SENDGRID_API_URL : processEnv.SENDGRID_API_URL || undefined;
-  const upstream: Upstream = url === undefined || url === 'simulator' ? { kind: 'simulator' } : { kind: 'url', url };
   const seed = mappings?.simulatorSeed;
   const folder = mappings?.folder ?? processEnv.BRIDGE_MAPPINGS ?? './mappings';
   // With the environment wrong, the URL and the keys are still checked from the raw variables.

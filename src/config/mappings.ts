@@ -90,10 +90,10 @@ export function loadMappings(folder: string): Mappings {
 
 /**
  * Reads and cross-checks the folder, adding its problems to `problems`; returns the mappings
- * when every file needed parsed. A check across files runs whenever the files it reads parsed,
+ * when every file needed parsed (`simulator.json` unless `read.simulatorSeed` is false). A check across files runs whenever the files it reads parsed,
  * so one broken file hides no problem of another.
  */
-export function checkMappings(folder: string, problems: string[]): Mappings | undefined {
+export function checkMappings(folder: string, problems: string[], read: { simulatorSeed?: boolean } = {}): Mappings | undefined {
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     problems.push(`BRIDGE_MAPPINGS ${folder} is not a folder (${existsSync(folder) ? 'it is a file' : 'it does not exist'})`);
     return undefined;
@@ -103,7 +103,8 @@ export function checkMappings(folder: string, problems: string[]): Mappings | un
   const customersFile = parseFile(folder, 'customers.json', mappingFiles['customers.json'], problems);
   const directoriesFile = parseFile(folder, 'directories.json', mappingFiles['directories.json'], problems, true);
   const deprecationFile = parseFile(folder, 'deprecation.json', mappingFiles['deprecation.json'], problems, true);
-  const simulatorSeed = parseFile(folder, 'simulator.json', simulatorSeedSchema, problems, true);
+  // Only the embedded simulator needs its seed: with a real upstream a demo world's accounts are not parsed and kept.
+  const simulatorSeed = read.simulatorSeed === false ? undefined : parseFile(folder, 'simulator.json', simulatorSeedSchema, problems, true);
   const at = (file: string) => join(folder, file);
 
   const resellers = resellersFile?.resellers;

@@ -70,6 +70,18 @@ describe('the environment', () => {
     expect(loadConfig({ BRIDGE_MAPPINGS: demoMappings, SIMULATOR_API_KEY: 'SG.other' }).v3Keys.get('your_sendgrid_username')).toBe('SG.other');
   });
 
+  it('reads the simulator seed only for the embedded simulator: a real upstream keeps none of its accounts', () => {
+    expect(loadConfig({ BRIDGE_MAPPINGS: demoMappings }).mappings.simulatorSeed?.accounts.length).toBeGreaterThan(0);
+    const real = loadConfig({
+      BRIDGE_MAPPINGS: demoMappings,
+      SENDGRID_API_URL: 'https://api.sendgrid.com',
+      SENDGRID_API_KEY: 'SG.real-key',
+      SECOND_RESELLER_API_KEY: 'SG.second-real-key',
+    });
+    expect(real.upstream).toEqual({ kind: 'url', url: 'https://api.sendgrid.com' });
+    expect(real.mappings.simulatorSeed).toBeUndefined();
+  });
+
   it('other mappings with neither the URL nor the keys: every problem at once', () => {
     const folder = mappingsWith(undefined, undefined, ['simulator.json']);
     expect(problemsOf({ BRIDGE_MAPPINGS: folder })).toEqual([
