@@ -127,11 +127,16 @@ describe.concurrent('node signalled directly', SLOW, () => {
     expect(await answer).toBe('connection cut');
   });
 
-  it('SIGTERM while the bridge is still starting is kept: the shutdown runs once it is up, exit 0', async () => {
-    // An upstream that holds every request until the test lets go: start-up waits on its first v3 call.
+  /** A bridge whose start-up waits on its first v3 call: the upstream holds every request until `release`. */
+  async function startingBridge(run: (bridge: NodeProcess, release: () => void) => Promise<void>): Promise<void> {
     const held: ServerResponse[] = [];
     const upstream = createServer((_req, res) => void held.push(res));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const refuse = (res: ServerResponse) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[]}');
+    const release = () => {
+      upstream.on('request', (_req, res) => refuse(res));
+      held.splice(0).forEach(refuse);
+    };
     try {
       const child = nodeBridge({
         SENDGRID_API_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
@@ -139,17 +144,29 @@ describe.concurrent('node signalled directly', SLOW, () => {
         SECOND_RESELLER_API_KEY: 'SG.demo-second-reseller-key',
       });
       await waitUntil('start-up sent its first v3 call', () => held.length > 0, { timeoutMs: START_MS });
-      child.child.kill('SIGTERM');
-      const refuse = (res: ServerResponse) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[]}');
-      upstream.on('request', (_req, res) => refuse(res));
-      held.splice(0).forEach(refuse);
-      expect(await child.exited).toEqual({ code: 0, signal: null });
-      expect(child.output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
-      expect(child.output()).toMatch(/"msg":"stopped"/);
+      await run(child, release);
     } finally {
       upstream.closeAllConnections();
       upstream.close();
     }
+  }
+
+  it('SIGTERM while the bridge is still starting is kept: the shutdown runs once it is up, exit 0', async () => {
+    await startingBridge(async (child, release) => {
+      child.child.kill('SIGTERM');
+      release();
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+      expect(child.output()).toMatch(/"msg":"stopped"/);
+    });
+  });
+
+  it('a second signal while the bridge is still starting exits at once: exit 1', async () => {
+    await startingBridge(async (child) => {
+      child.child.kill('SIGTERM');
+      child.child.kill('SIGINT');
+      expect(await child.exited).toEqual({ code: 1, signal: null });
+    });
   });
 });
 

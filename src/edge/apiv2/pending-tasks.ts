@@ -21,6 +21,11 @@ export function pendingEntry(change: PendingListing, resellerLabel: string): Pen
   };
 }
 
+/** Each entry made as it is written: 10,000 of them are never all alive at once. */
+function* pendingEntries(changes: readonly PendingListing[], resellerLabel: string): Generator<PendingEntry> {
+  for (const change of changes) yield pendingEntry(change, resellerLabel);
+}
+
 const list: Task = async (ctx) => {
   const type = ctx.params.get('type');
   if (type !== undefined && type !== '' && !(type in TYPE_LABELS))
@@ -31,9 +36,7 @@ const list: Task = async (ctx) => {
     type: (type || undefined) as ChangeType | undefined,
   });
   if (ctx.dryRun) return planned(ctx, 'read');
-  // Each entry made as it is written: 10,000 of them are never all alive at once.
-  const { label } = ctx.reseller;
-  return { status: 200, doc: pendingList((function* () { for (const change of changes) yield pendingEntry(change, label); })()) };
+  return { status: 200, doc: pendingList(pendingEntries(changes, ctx.reseller.label)) };
 };
 
 const remove: Task = async (ctx) => {
