@@ -73,8 +73,9 @@ export async function applyImmediateChange(deps: CoreDeps, input: ImmediateChang
       );
     return { kind: outcome, before, after, v3Calls, dryRun };
   };
-  // A dry run writes nothing, so it need not wait for the customer's other writers.
-  return dryRun ? run() : deps.store.withCustomerLock(customer.id, run);
+  // A dry run writes nothing, so it need not wait for the customer's other writers. `run` writes
+  // nothing before its first store write (the intent, or the record of a no-op): the lock may come with it.
+  return dryRun ? run() : deps.store.withCustomerLock(customer.id, run, { lazy: true });
 }
 
 export async function resolveTarget(deps: CoreDeps, reseller: ResellerMapping, target: ChangeTarget): Promise<Customer | undefined> {

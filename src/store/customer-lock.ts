@@ -1,15 +1,27 @@
 // The customer's lock across processes on one SQLite file (the bridge and the operator CLI's
-// scheduler pass, say): a row in customer_locks naming its holder, with an expiry in real time.
-// Callers in one process first queue on an in-process mutex, so at most one of them polls the
-// database per customer. The holder renews the row while it works and deletes it in `finally`;
-// a waiter polls with a short jittered backoff (never blocking the event loop) and takes the
-// row over once it expired, or at once when its holder's process is gone (all processes on one
-// SQLite file run on one host: WAL needs shared memory, so a pid says whether it still lives).
+// scheduler pass, say): a row in customer_locks naming its holder, with an expiry in real time
+// and a generation that every take counts up. Callers in one process first queue on an
+// in-process mutex, so at most one of them polls the database per customer. The holder renews
+// the row while it works and expires it in `finally`; a waiter polls with a short jittered
+// backoff (never blocking the event loop) and takes the row over once it expired, or at once when
+// its holder's process is gone (all processes on one SQLite file run on one host: WAL needs
+// shared memory, so a pid says whether it still lives).
+//
+// A hold is taken eagerly (its own transaction before `fn` runs) or, when the caller asks for it,
+// lazily: `fn` starts after one read of the row, and the hold's first write takes the row in its
+// own transaction, only if the row is still free at the generation read. If it is, no other
+// process held the customer between that read and this write, so everything `fn` read meanwhile
+// (the store, v3) is as good as read under the lock; if not, the write changes nothing and `fn` is
+// run again under an eager hold. A lazy hold saves a transaction on the request's path; `fn` must
+// write nothing (in the store or upstream) before its first store write, which is what the
+// immediate change does (reads, then the write intent before the PUT).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KeyedMutex } from './keyed-mutex.js';
-import { releaseCustomerLock, renewCustomerLock, takeCustomerLock } from './operations.js';
+import { customerLockState, releaseCustomerLock, renewCustomerLock, takeCustomerLock, takeCustomerLockAt } from './operations.js';
 import type { Script } from './script.js';
+import type { CustomerLockHold } from './store.js';
 
 export interface CustomerLockOptions {
   /** How long a lock row outlives its holder's last renewal; renewed every third of it. */
@@ -19,6 +31,7 @@ export interface CustomerLockOptions {
   /** Each time an attempt finds the lock held by another process (for tests and metrics). */
   onWait?: (customerId: number, holder: string) => void;
 }
+
 
 export const DEFAULT_LOCK_TTL_MS = 10_000;
 
@@ -38,46 +51,135 @@ function holderIsGone(owner: string): boolean {
   }
 }
 
+/** A lazy hold's first write found the row taken since it was read: nothing was written. */
+class LockTakenMeanwhile extends Error {
+  constructor(customerId: number) {
+    super(`customer ${customerId}'s lock was taken by another process meanwhile`);
+    this.name = 'LockTakenMeanwhile';
+  }
+}
+
+interface Hold {
+  customerId: number;
+  owner: string;
+  /** Lazy and not yet taken: the generation the row was free at (0: no row). */
+  freeAt: number | undefined;
+  /** The lazy hold's first write, while it is on its way: later writes of the hold wait for it. */
+  taking: Promise<unknown> | undefined;
+  /** The lazy hold's first write found the row taken: the hold writes nothing more. */
+  lost: boolean;
+  renewal: NodeJS.Timeout | undefined;
+}
+
+export interface LockDriver {
+  /** One write transaction (the driver's group commit, without passing through the lock again). */
+  write<T>(script: () => Script<T>): Promise<T>;
+  read<T>(script: () => Script<T>): Promise<T>;
+}
+
 export class RowCustomerLock {
   private readonly mutex = new KeyedMutex<number>();
+  private readonly current = new AsyncLocalStorage<Hold>();
   private holds = 0;
   private readonly ttlMs: number;
   private readonly maxPollMs: number;
 
   constructor(
-    private readonly write: <T>(script: () => Script<T>) => Promise<T>,
+    private readonly driver: LockDriver,
     private readonly options: CustomerLockOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
     this.maxPollMs = options.maxPollMs ?? 100;
   }
 
-  run<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
+  run<T>(customerId: number, fn: () => Promise<T>, options: CustomerLockHold = {}): Promise<T> {
     return this.mutex.run(customerId, async () => {
-      const owner = `${processTag}:${++this.holds}`;
-      await this.acquire(customerId, owner);
-      const renewal = setInterval(() => {
-        this.write(() => renewCustomerLock(customerId, owner, this.expiry())).catch(() => undefined);
-      }, this.ttlMs / 3);
-      renewal.unref();
+      if (options.lazy) {
+        const hold = await this.lazyHold(customerId);
+        if (hold) {
+          try {
+            return await this.current.run(hold, fn);
+          } catch (error) {
+            if (!(error instanceof LockTakenMeanwhile) || hold.freeAt === undefined) throw error;
+          } finally {
+            await this.release(hold);
+          }
+        }
+      }
+      const hold = this.newHold(customerId, undefined);
+      await this.acquire(hold);
       try {
-        return await fn();
+        return await this.current.run(hold, fn);
       } finally {
-        clearInterval(renewal);
-        // If this fails the row expires on its own: `fn`'s outcome stands either way.
-        await this.write(() => releaseCustomerLock(customerId, owner)).catch(() => undefined);
+        await this.release(hold);
       }
     });
   }
 
-  private async acquire(customerId: number, owner: string): Promise<void> {
+  /**
+   * Every write of the store passes here: the first write of a lazy hold takes the row in the
+   * same transaction, or throws LockTakenMeanwhile having written nothing.
+   */
+  write<T>(script: () => Script<T>): Promise<T> {
+    const hold = this.current.getStore();
+    if (!hold || hold.freeAt === undefined) return this.driver.write(script);
+    if (hold.lost) return Promise.reject(new LockTakenMeanwhile(hold.customerId));
+    if (hold.taking) return hold.taking.then(() => this.write(script));
+    const { customerId, owner, freeAt } = hold;
+    const expiresAt = this.expiry();
+    const taking = this.driver.write(function* () {
+      if (!(yield* takeCustomerLockAt(customerId, owner, freeAt, new Date().toISOString(), expiresAt))) throw new LockTakenMeanwhile(customerId);
+      return yield* script();
+    });
+    hold.taking = taking.then(
+      () => {
+        hold.freeAt = undefined;
+        this.startRenewal(hold);
+      },
+      () => {
+        hold.lost = true;
+      },
+    );
+    return taking;
+  }
+
+  private newHold(customerId: number, freeAt: number | undefined): Hold {
+    return { customerId, owner: `${processTag}:${++this.holds}`, freeAt, taking: undefined, lost: false, renewal: undefined };
+  }
+
+  /** A lazy hold when the row is free now (expired or never taken), else undefined (take it eagerly). */
+  private async lazyHold(customerId: number): Promise<Hold | undefined> {
+    const row = await this.driver.read(() => customerLockState(customerId));
+    if (row && Date.parse(row.expiresAt) > Date.now()) return undefined;
+    return this.newHold(customerId, row?.generation ?? 0);
+  }
+
+  private async acquire(hold: Hold): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const holder = await this.write(() => takeCustomerLock(customerId, owner, new Date().toISOString(), this.expiry(), holderIsGone));
-      if (holder === undefined) return;
-      this.options.onWait?.(customerId, holder);
+      const holder = await this.driver.write(() =>
+        takeCustomerLock(hold.customerId, hold.owner, new Date().toISOString(), this.expiry(), holderIsGone),
+      );
+      if (holder === undefined) return this.startRenewal(hold);
+      this.options.onWait?.(hold.customerId, holder);
       // Full jitter over a doubling window: waiters of several processes do not poll in step.
       await delay(1 + Math.random() * Math.min(this.maxPollMs, 2 ** attempt));
     }
+  }
+
+  private startRenewal(hold: Hold): void {
+    hold.renewal = setInterval(() => {
+      this.driver.write(() => renewCustomerLock(hold.customerId, hold.owner, this.expiry())).catch(() => undefined);
+    }, this.ttlMs / 3);
+    hold.renewal.unref();
+  }
+
+  /** Expires the row if the hold took it. If this fails the row expires on its own: `fn`'s outcome stands either way. */
+  private async release(hold: Hold): Promise<void> {
+    await hold.taking;
+    if (!hold.renewal) return;
+    clearInterval(hold.renewal);
+    hold.renewal = undefined;
+    await this.driver.write(() => releaseCustomerLock(hold.customerId, hold.owner)).catch(() => undefined);
   }
 
   /** Real time, whatever clock the store stamps rows with: other processes read this expiry. */

@@ -382,6 +382,17 @@ export function* takeCustomerLock(
   return holder;
 }
 
+/** The customer's lock row as it is now (undefined: none was ever taken), for a lazy hold's first look. */
+export function* customerLockState(customerId: number): Script<{ owner: string; expiresAt: string; generation: number } | undefined> {
+  const row = yield* one(sql.customerLockState, { customerId });
+  return row && { owner: row.owner as string, expiresAt: row.expires_at as string, generation: Number(row.generation) };
+}
+
+/** Takes the row for `owner` only if it is still free at `generation` (0: none existed); false when another took it since. */
+export function* takeCustomerLockAt(customerId: number, owner: string, generation: number, now: string, expiresAt: string): Script<boolean> {
+  return (yield* run(sql.takeCustomerLockAt, { customerId, owner, generation, now, expiresAt })) === 1;
+}
+
 export function* renewCustomerLock(customerId: number, owner: string, expiresAt: string): Script<boolean> {
   return (yield* run(sql.renewCustomerLock, { customerId, owner, expiresAt })) === 1;
 }

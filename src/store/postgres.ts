@@ -103,7 +103,8 @@ class PostgresDriver implements Driver {
   /**
    * Across instances: a session advisory lock on a connection of the lock pool, held while `fn`
    * runs. Callers in this process queue on the in-process mutex first, so at most one
-   * connection per customer waits on the server.
+   * connection per customer waits on the server. A lazy hold is taken eagerly here: an advisory
+   * lock costs no transaction.
    */
   withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
     return this.locks.run(customerId, () => withAdvisoryLock(this.lockPool, [this.keys.customer, customerId], () => fn()));

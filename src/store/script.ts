@@ -5,6 +5,7 @@
 // awaits each statement on the transaction's connection. A statement that fails is thrown into
 // the script at its `yield`, so a script may clean up (the migration runner rolls back).
 import type { DialectName, Rendered } from './dialect.js';
+import type { CustomerLockHold } from './store.js';
 
 /** A value as a statement's parameter (see dialect.ts for the conventions). */
 export type Param = string | number | boolean | null | readonly (string | number)[];
@@ -68,7 +69,7 @@ export interface Driver {
   write<T>(script: () => Script<T>): Promise<T>;
   read<T>(script: () => Script<T>): Promise<T>;
   /** Serialises work on one customer: see Store.withCustomerLock. */
-  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T>;
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>, options?: CustomerLockHold): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ import type {
   ChangeStatus,
   ChangeType,
   CustomerImport,
+  CustomerLockHold,
   CustomerRecord,
   CustomerRef,
   CustomerUpdate,
@@ -205,8 +206,8 @@ export class SqlStore implements Store {
     return rows.map(toAudit);
   }
 
-  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
-    return this.driver.withCustomerLock(customerId, fn);
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>, options?: CustomerLockHold): Promise<T> {
+    return this.driver.withCustomerLock(customerId, fn, options);
   }
 
   // --- the caller ledger -------------------------------------------------------------------

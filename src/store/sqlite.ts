@@ -19,6 +19,7 @@ import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
 import { bind, stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
+import type { CustomerLockHold } from './store.js';
 
 export { SchemaMismatchError } from './migrate.js';
 
@@ -171,12 +172,12 @@ class SqliteDriver implements Driver {
   ) {
     // A batch that finds the database locked has changed nothing: it is retried whole.
     this.commits = new GroupCommit((batch) => this.whenFree(() => connection.transactionBatch(batch)));
-    this.locks = new RowCustomerLock((script) => this.write(script), lockOptions);
+    this.locks = new RowCustomerLock({ write: (script) => this.commits.submit(script), read: (script) => this.read(script) }, lockOptions);
   }
 
-  /** Committed with the other writes of this round of the event loop (group-commit.ts). */
+  /** Committed with the other writes of this round of the event loop (group-commit.ts); a lazy customer hold's first write takes its lock row too. */
   write<T>(script: () => Script<T>): Promise<T> {
-    return this.commits.submit<T>(script);
+    return this.locks.write(script);
   }
 
   read<T>(script: () => Script<T>): Promise<T> {
@@ -184,8 +185,8 @@ class SqliteDriver implements Driver {
   }
 
   /** Across processes on this file: see customer-lock.ts. */
-  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(customerId, fn);
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>, options?: CustomerLockHold): Promise<T> {
+    return this.locks.run(customerId, fn, options);
   }
 
   async close(): Promise<void> {

@@ -419,23 +419,42 @@ export const oldestDue = define('oldestDue', (d) =>
 // --- the customer lock across processes (SQLite: customer-lock.ts; PostgreSQL uses advisory locks) --
 
 /** Takes the row when it is free or expired (`now` and the expiry are real time). */
+/** A released row is expired, not deleted: its generation must outlive the hold. */
+const RELEASED = `'1970-01-01T00:00:00.000Z'`;
 export const takeCustomerLock = define(
   'takeCustomerLock',
-  `INSERT INTO customer_locks (customer_id, owner, expires_at) VALUES (:customerId, :owner, :expiresAt)
-    ON CONFLICT (customer_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+  `INSERT INTO customer_locks (customer_id, owner, expires_at, generation) VALUES (:customerId, :owner, :expiresAt, 1)
+    ON CONFLICT (customer_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, generation = customer_locks.generation + 1
     WHERE customer_locks.expires_at <= :now`,
 );
+/**
+ * Takes the row only if it is still free at the generation read before (0: there was none): no
+ * other process took it since. One statement for both cases: a row made since has generation 1 or more.
+ */
+export const takeCustomerLockAt = define(
+  'takeCustomerLockAt',
+  `INSERT INTO customer_locks (customer_id, owner, expires_at, generation) VALUES (:customerId, :owner, :expiresAt, 1)
+    ON CONFLICT (customer_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, generation = customer_locks.generation + 1
+    WHERE customer_locks.generation = :generation AND customer_locks.expires_at <= :now`,
+);
 export const customerLockHolder = define('customerLockHolder', 'SELECT owner FROM customer_locks WHERE customer_id = :customerId');
+export const customerLockState = define(
+  'customerLockState',
+  'SELECT owner, expires_at, generation FROM customer_locks WHERE customer_id = :customerId',
+);
 /** Takes the row over from a holder whose process is gone. */
 export const takeOverCustomerLock = define(
   'takeOverCustomerLock',
-  'UPDATE customer_locks SET owner = :owner, expires_at = :expiresAt WHERE customer_id = :customerId AND owner = :holder',
+  'UPDATE customer_locks SET owner = :owner, expires_at = :expiresAt, generation = generation + 1 WHERE customer_id = :customerId AND owner = :holder',
 );
 export const renewCustomerLock = define(
   'renewCustomerLock',
-  'UPDATE customer_locks SET expires_at = :expiresAt WHERE customer_id = :customerId AND owner = :owner',
+  `UPDATE customer_locks SET expires_at = :expiresAt WHERE customer_id = :customerId AND owner = :owner AND expires_at > ${RELEASED}`,
 );
-export const releaseCustomerLock = define('releaseCustomerLock', 'DELETE FROM customer_locks WHERE customer_id = :customerId AND owner = :owner');
+export const releaseCustomerLock = define(
+  'releaseCustomerLock',
+  `UPDATE customer_locks SET expires_at = ${RELEASED} WHERE customer_id = :customerId AND owner = :owner`,
+);
 
 // --- migrations (migrate.ts) -------------------------------------------------------------------
 

@@ -311,5 +311,15 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   workload(now: Date): Promise<Workload>;
 
   /** Serialises work on one customer across the edge and the scheduler (and, with PostgreSQL, across instances). */
-  withCustomerLock<T>(customerId: number, fn: () => Promise<T>): Promise<T>;
+  withCustomerLock<T>(customerId: number, fn: () => Promise<T>, options?: CustomerLockHold): Promise<T>;
+}
+
+export interface CustomerLockHold {
+  /**
+   * The lock may be taken by `fn`'s first store write instead of before `fn` (SQLite: one
+   * transaction fewer). For an `fn` that writes nothing, in the store or upstream, before its
+   * first store write: if another process took the lock between `fn`'s start and that write, the
+   * write changes nothing and `fn` runs again from the start under the lock.
+   */
+  lazy?: boolean;
 }

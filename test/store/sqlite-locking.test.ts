@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startNode } from '../../harness/processes.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { onCleanup } from './cleanup.js';
-import { openTemp, seed } from './helpers.js';
+import { openTemp, reopen, seed } from './helpers.js';
 
 const holderScript = join(import.meta.dirname, 'fixtures/lock-holder.mjs');
 
@@ -44,10 +44,13 @@ async function holderProcess(path: string, ...what: string[]) {
   return holder;
 }
 
+/** The lock rows held now (a released row stays, expired, with its generation). */
 function lockRows(path: string): { customer_id: number; owner: string }[] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    return db.prepare('SELECT customer_id, owner FROM customer_locks ORDER BY customer_id').all() as { customer_id: number; owner: string }[];
+    return db
+      .prepare('SELECT customer_id, owner FROM customer_locks WHERE expires_at > ? ORDER BY customer_id')
+      .all(new Date().toISOString()) as { customer_id: number; owner: string }[];
   } finally {
     db.close();
   }
@@ -189,3 +192,91 @@ describe('the customer lock across processes on one SQLite file', () => {
   });
 });
 
+
+describe('a lazy customer hold (the lock row taken by the first write)', () => {
+  it('takes no lock row before its first write, holds it from that write on, and expires it at the end', async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    const seen: { customer_id: number; owner: string }[][] = [];
+    await store.withCustomerLock(
+      alice!.id,
+      async () => {
+        seen.push(lockRows(path));
+        await store.appendAudit(note(alice!.id));
+        seen.push(lockRows(path));
+        await store.appendAudit(note(alice!.id));
+      },
+      { lazy: true },
+    );
+    expect(seen[0]).toEqual([]);
+    expect(seen[1]).toEqual([{ customer_id: alice!.id, owner: expect.stringMatching(new RegExp(`^${process.pid}:`)) }]);
+    expect(lockRows(path)).toEqual([]);
+    expect(await store.listAudit({ customerId: alice!.id })).toHaveLength(2);
+  });
+
+  it('writes nothing and runs again under the lock when another process held the customer since it started', async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    const other = reopen(path);
+    let runs = 0;
+    const rowsAtStart: { customer_id: number; owner: string }[][] = [];
+    await store.withCustomerLock(
+      alice!.id,
+      async () => {
+        runs++;
+        rowsAtStart.push(lockRows(path));
+        // Another process takes and lets go of the customer between this run's start and its first write.
+        if (runs === 1) await other.withCustomerLock(alice!.id, () => other.appendAudit({ ...note(alice!.id), action: 'other' }));
+        await store.appendAudit(note(alice!.id));
+      },
+      { lazy: true },
+    );
+    expect(runs).toBe(2);
+    // The second run holds the row before it starts (an eager hold).
+    expect(rowsAtStart[1]).toEqual([{ customer_id: alice!.id, owner: expect.stringMatching(new RegExp(`^${process.pid}:`)) }]);
+    expect((await store.listAudit({ customerId: alice!.id })).map((a) => a.action)).toEqual(['other', 'note']);
+    expect(lockRows(path)).toEqual([]);
+  });
+
+  it('waits, like an eager hold, for a lock another live process holds when it starts', async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    const holder = await holderProcess(path, 'customer-lock', String(alice!.id));
+    const waiting = deferred();
+    const waiter = SqliteStore.open(path, { customerLock: { onWait: () => waiting.resolve() } });
+    onCleanup(() => waiter.close());
+    let runs = 0;
+    const run = waiter.withCustomerLock(
+      alice!.id,
+      async () => {
+        runs++;
+        await waiter.appendAudit(note(alice!.id));
+      },
+      { lazy: true },
+    );
+    await waiting.promise;
+    expect(runs).toBe(0);
+    holder.child.send('release');
+    await run;
+    expect(runs).toBe(1);
+  });
+
+  it('keeps the writes of one process in order: a second lazy hold of the customer starts after the first let go', async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    const order: string[] = [];
+    const hold = (name: string) =>
+      store.withCustomerLock(
+        alice!.id,
+        async () => {
+          order.push(`${name} starts`);
+          await store.appendAudit({ ...note(alice!.id), action: name });
+          order.push(`${name} ends`);
+        },
+        { lazy: true },
+      );
+    await Promise.all([hold('first'), hold('second')]);
+    expect(order).toEqual(['first starts', 'first ends', 'second starts', 'second ends']);
+    expect(lockRows(path)).toEqual([]);
+  });
+});

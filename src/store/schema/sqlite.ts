@@ -60,6 +60,15 @@ CREATE TABLE customer_locks (
 ) STRICT;
 `;
 
+/**
+ * A lock row now stays once made: releasing it expires it, and every take counts one more
+ * generation. A writer that read the row free at generation g and finds it still free at g in
+ * its first write knows no other process held the customer in between (customer-lock.ts).
+ */
+const customerLockGenerations = `
+ALTER TABLE customer_locks ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
@@ -76,5 +85,10 @@ BEGIN SELECT RAISE(ABORT, 'a settled write intent never changes again'); END;
 CREATE TRIGGER write_intents_are_never_deleted BEFORE DELETE ON write_intents
 BEGIN SELECT RAISE(ABORT, 'write intents are kept for history'); END;
 `,
+  },
+  {
+    version: 6,
+    name: 'customer lock generations',
+    sql: customerLockGenerations,
   },
 ];
