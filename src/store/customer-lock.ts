@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KeyedMutex } from './keyed-mutex.js';
 import { customerLockState, releaseCustomerLock, renewCustomerLock, takeCustomerLock, takeCustomerLockAt } from './operations.js';
-import type { Script } from './script.js';
+import type { Script, WriteOptions } from './script.js';
 import type { CustomerLockHold } from './store.js';
 
 export interface CustomerLockOptions {
@@ -68,6 +68,8 @@ interface Hold {
   taking: Promise<unknown> | undefined;
   /** The lazy hold's first write found the row taken: the hold writes nothing more. */
   lost: boolean;
+  /** Its last write (`endsHold`) committed, releasing the row: a later write would not be covered. */
+  ended: boolean;
   renewal: NodeJS.Timeout | undefined;
 }
 
@@ -118,33 +120,44 @@ export class RowCustomerLock {
 
   /**
    * Every write of the store passes here: the first write of a lazy hold takes the row in the
-   * same transaction, or throws LockTakenMeanwhile having written nothing.
+   * same transaction, or throws LockTakenMeanwhile having written nothing; the hold's last write
+   * (`endsHold`) releases it in the same transaction.
    */
-  write<T>(script: () => Script<T>): Promise<T> {
+  write<T>(script: () => Script<T>, options: WriteOptions = {}): Promise<T> {
     const hold = this.current.getStore();
-    if (!hold || hold.freeAt === undefined) return this.driver.write(script);
+    if (!hold) return this.driver.write(script);
     if (hold.lost) return Promise.reject(new LockTakenMeanwhile(hold.customerId));
-    if (hold.taking) return hold.taking.then(() => this.write(script));
+    if (hold.ended) return Promise.reject(new Error(`customer ${hold.customerId}: a write after the hold's last write (endsHold)`));
+    if (hold.taking && hold.freeAt !== undefined) return hold.taking.then(() => this.write(script, options));
     const { customerId, owner, freeAt } = hold;
-    const expiresAt = this.expiry();
-    const taking = this.driver.write(function* () {
-      if (!(yield* takeCustomerLockAt(customerId, owner, freeAt, new Date().toISOString(), expiresAt))) throw new LockTakenMeanwhile(customerId);
-      return yield* script();
+    const take = freeAt !== undefined;
+    const ends = options.endsHold === true && (take || hold.renewal !== undefined);
+    const expiresAt = take ? this.expiry() : '';
+    const written = this.driver.write(function* () {
+      if (take && !(yield* takeCustomerLockAt(customerId, owner, freeAt, new Date().toISOString(), expiresAt))) throw new LockTakenMeanwhile(customerId);
+      const result = yield* script();
+      if (ends) yield* releaseCustomerLock(customerId, owner);
+      return result;
     });
-    hold.taking = taking.then(
+    if (!take && !ends) return written;
+    const settled = written.then(
       () => {
         hold.freeAt = undefined;
-        this.startRenewal(hold);
+        hold.ended = ends;
+        if (ends) this.stopRenewal(hold);
+        else if (take) this.startRenewal(hold);
       },
       () => {
-        hold.lost = true;
+        // Nothing was written: a failed take leaves the hold lost, a failed release leaves the row to `release`.
+        if (take) hold.lost = true;
       },
     );
-    return taking;
+    if (take) hold.taking = settled;
+    return written;
   }
 
   private newHold(customerId: number, freeAt: number | undefined): Hold {
-    return { customerId, owner: `${processTag}:${++this.holds}`, freeAt, taking: undefined, lost: false, renewal: undefined };
+    return { customerId, owner: `${processTag}:${++this.holds}`, freeAt, taking: undefined, lost: false, ended: false, renewal: undefined };
   }
 
   /** A lazy hold when the row is free now (expired or never taken), else undefined (take it eagerly). */
@@ -173,12 +186,19 @@ export class RowCustomerLock {
     hold.renewal.unref();
   }
 
-  /** Expires the row if the hold took it. If this fails the row expires on its own: `fn`'s outcome stands either way. */
+  private stopRenewal(hold: Hold): void {
+    clearInterval(hold.renewal);
+    hold.renewal = undefined;
+  }
+
+  /**
+   * Expires the row if the hold took it and no write released it. If this fails the row expires
+   * on its own: `fn`'s outcome stands either way.
+   */
   private async release(hold: Hold): Promise<void> {
     await hold.taking;
     if (!hold.renewal) return;
-    clearInterval(hold.renewal);
-    hold.renewal = undefined;
+    this.stopRenewal(hold);
     await this.driver.write(() => releaseCustomerLock(hold.customerId, hold.owner)).catch(() => undefined);
   }
 

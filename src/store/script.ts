@@ -57,6 +57,14 @@ export function bind(statement: Statement, rendered: Rendered, params: Params): 
   });
 }
 
+export interface WriteOptions {
+  /**
+   * The last write of the customer hold it runs in (withCustomerLock): a driver whose lock is a
+   * row (SQLite) releases it in the same transaction. Nothing may be written in the hold after it.
+   */
+  endsHold?: boolean;
+}
+
 /**
  * What a store needs from a database. Scripts given to `write` run in one transaction; those
  * given to `read` run without one (each statement sees the latest commit). Both take a function
@@ -66,7 +74,7 @@ export interface Driver {
   readonly kind: DialectName;
   /** PostgreSQL: the advisory lock key that serialises imports across instances (SQLite has no use for it). */
   readonly importLockKey: number;
-  write<T>(script: () => Script<T>): Promise<T>;
+  write<T>(script: () => Script<T>, options?: WriteOptions): Promise<T>;
   read<T>(script: () => Script<T>): Promise<T>;
   /** Serialises work on one customer: see Store.withCustomerLock. */
   withCustomerLock<T>(customerId: number, fn: () => Promise<T>, options?: CustomerLockHold): Promise<T>;

@@ -100,7 +100,8 @@ export class SqlStore implements Store {
   }
 
   recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intent?: IntentCompletion): Promise<void> {
-    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, intent, this.nowIso()));
+    // The immediate change's last write: its lock row (SQLite) goes with it.
+    return this.driver.write(() => ops.recordImmediateChange(customerId, update, audit, intent, this.nowIso()), { endsHold: true });
   }
 
   updateCustomer(customerId: number, update: CustomerUpdate, audit: AuditInput): Promise<void> {

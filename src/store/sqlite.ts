@@ -17,7 +17,7 @@ import { RowCustomerLock, type CustomerLockOptions } from './customer-lock.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
-import { bind, stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
+import { bind, stepSync, type Driver, type WriteOptions, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import type { CustomerLockHold } from './store.js';
 
@@ -176,8 +176,8 @@ class SqliteDriver implements Driver {
   }
 
   /** Committed with the other writes of this round of the event loop (group-commit.ts); a lazy customer hold's first write takes its lock row too. */
-  write<T>(script: () => Script<T>): Promise<T> {
-    return this.locks.write(script);
+  write<T>(script: () => Script<T>, options?: WriteOptions): Promise<T> {
+    return this.locks.write(script, options);
   }
 
   read<T>(script: () => Script<T>): Promise<T> {

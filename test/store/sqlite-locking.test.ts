@@ -280,3 +280,62 @@ describe('a lazy customer hold (the lock row taken by the first write)', () => {
     expect(lockRows(path)).toEqual([]);
   });
 });
+
+describe("a hold's last write (endsHold)", () => {
+  const record = (customerId: number) => ({ actor: 'apiv2' as const, action: 'immediate_upgrade', customerId, outcome: 'applied' });
+
+  for (const lazy of [true, false])
+    it(`releases the lock row in its own transaction (${lazy ? 'lazy' : 'eager'} hold), and nothing may be written after it`, async () => {
+      const { store, path } = openTemp();
+      const { alice } = await seed(store);
+      let afterRecord: { customer_id: number; owner: string }[] | undefined;
+      await expect(
+        store.withCustomerLock(
+          alice!.id,
+          async () => {
+            await store.appendAudit(note(alice!.id));
+            expect(lockRows(path)).toHaveLength(1);
+            await store.recordImmediateChange(alice!.id, {}, record(alice!.id));
+            afterRecord = lockRows(path);
+            await store.appendAudit(note(alice!.id));
+          },
+          { lazy },
+        ),
+      ).rejects.toThrow(/a write after the hold's last write/);
+      expect(afterRecord).toEqual([]);
+      expect((await store.listAudit({ customerId: alice!.id })).map((a) => a.action)).toEqual(['note', 'immediate_upgrade']);
+    });
+
+  it("takes and releases the row in one transaction when it is a lazy hold's only write", async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    const other = reopen(path);
+    let runs = 0;
+    await store.withCustomerLock(
+      alice!.id,
+      async () => {
+        runs++;
+        expect(lockRows(path)).toEqual(runs === 1 ? [] : [{ customer_id: alice!.id, owner: expect.any(String) }]);
+        await store.recordImmediateChange(alice!.id, {}, record(alice!.id));
+      },
+      { lazy: true },
+    );
+    expect(runs).toBe(1);
+    expect(lockRows(path)).toEqual([]);
+    // The take counted a generation: a lazy hold of another process that started before it writes nothing and runs again.
+    const db = new DatabaseSync(path, { readOnly: true });
+    expect({ ...db.prepare('SELECT generation FROM customer_locks WHERE customer_id = ?').get(alice!.id) }).toEqual({ generation: 1 });
+    db.close();
+    let otherRuns = 0;
+    await other.withCustomerLock(
+      alice!.id,
+      async () => {
+        otherRuns++;
+        if (otherRuns === 1) await store.withCustomerLock(alice!.id, () => store.recordImmediateChange(alice!.id, {}, record(alice!.id)), { lazy: true });
+        await other.appendAudit(note(alice!.id));
+      },
+      { lazy: true },
+    );
+    expect(otherRuns).toBe(2);
+  });
+});
