@@ -282,7 +282,7 @@ describe('a lazy customer hold (the lock row taken by the first write)', () => {
 });
 
 describe("a hold's last write (endsHold)", () => {
-  const record = (customerId: number) => ({ actor: 'apiv2' as const, action: 'immediate_upgrade', customerId, outcome: 'applied' });
+  const record = (customerId: number) => ({ actor: 'legacy' as const, action: 'immediate_upgrade', customerId, outcome: 'applied' });
 
   for (const lazy of [true, false])
     it(`releases the lock row in its own transaction (${lazy ? 'lazy' : 'eager'} hold), and nothing may be written after it`, async () => {
