@@ -4,6 +4,11 @@
 // authentication, rules, store, logging or validation beyond what forwarding needs.
 // Environment: FLOOR_PORT, FLOOR_UPSTREAM (v3 origin), FLOOR_KEY (v3 key), FLOOR_WORLD (JSON file:
 // username -> account id, legacy package name -> package offering).
+//
+// With FLOOR_STORE (a SQLite file) it also keeps the bridge's durability promises, through the
+// bridge's own store and nothing else of the bridge: under the customer's lock, the write intent
+// committed before the PUT and the change's record committed before the answer. That arm prices
+// the promises: what no bridge that keeps them can save.
 import { createServer, type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -15,6 +20,8 @@ interface FloorWorld {
 
 const world = JSON.parse(readFileSync(process.env.FLOOR_WORLD!, 'utf8')) as FloorWorld;
 const accounts = new Map(Object.entries(world.accounts));
+const FLOOR_RESELLER = 'floor';
+const store = process.env.FLOOR_STORE ? await openStore(process.env.FLOOR_STORE) : undefined;
 const packages = new Map(Object.entries(world.packages));
 // The bridge's own pool settings (src/v3/options.ts defaults).
 const pool = new Pool(process.env.FLOOR_UPSTREAM!, { connections: 32, connect: { timeout: 2_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 });
@@ -36,16 +43,58 @@ async function getJson(path: string): Promise<unknown> {
   return answer.body.json();
 }
 
+type Offering = import('../src/v3/schemas.js').Offering;
+
 async function change(form: URLSearchParams): Promise<void> {
-  const accountId = accounts.get(form.get('user') ?? '');
+  const username = form.get('user') ?? '';
+  const accountId = accounts.get(username);
   const offering = packages.get(form.get('package') ?? '');
   if (!accountId || !offering) throw new Error('unknown user or package');
+  if (!store) return void (await forward(accountId, offering));
+  const customer = await store.findCustomer({ reseller: FLOOR_RESELLER, username });
+  if (!customer) throw new Error('unknown user');
+  await store.withCustomerLock(customer.id, () => forward(accountId, offering, customer.id), { lazy: true });
+}
+
+/** GET state and offerings, PUT the new package with the add-ons kept; with a store, the PUT goes under an intent and the outcome is recorded. */
+async function forward(accountId: string, offering: string, customerId?: number): Promise<void> {
   const base = `/v3/partners/accounts/${accountId}`;
-  const [, current] = (await Promise.all([getJson(`${base}/state`), getJson(`${base}/offerings`)])) as [unknown, { offerings: { type: string }[] }];
-  const offerings = [{ name: offering, type: 'package', quantity: 1 }, ...current.offerings.filter((o) => o.type === 'addon')];
+  const [, current] = (await Promise.all([getJson(`${base}/state`), getJson(`${base}/offerings`)])) as [unknown, { offerings: Offering[] }];
+  const offerings: Offering[] = [{ name: offering, type: 'package', quantity: 1 }, ...current.offerings.filter((o) => o.type === 'addon')];
+  const intent =
+    store && customerId !== undefined
+      ? await store.openIntent({
+          customerId,
+          source: 'immediate',
+          actor: 'legacy',
+          action: 'immediate_upgrade',
+          requestId: null,
+          changeId: null,
+          customerUpdate: {},
+          offeringsBefore: current.offerings,
+          targetOfferings: offerings,
+          settleAfter: new Date(Date.now() + 80_000).toISOString(),
+          owner: 'floor',
+        })
+      : undefined;
   const answer = await pool.request({ method: 'PUT', path: `${base}/offerings`, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ offerings }) });
   await answer.body.dump();
   if (answer.statusCode !== 200) throw new Error(`PUT: ${answer.statusCode}`);
+  if (store && intent && customerId !== undefined)
+    await store.recordImmediateChange(
+      customerId,
+      {},
+      { actor: 'legacy', action: 'immediate_upgrade', customerId, outcome: 'applied', offeringsBefore: current.offerings, offeringsAfter: offerings, detail: offering },
+      { id: intent.id, settleAfter: new Date().toISOString() },
+    );
+}
+
+/** The bridge's SQLite store, its customers imported from the world (the bridge's start-up does the same from customers.json). */
+async function openStore(path: string) {
+  const { SqliteStore } = await import('../src/store/sqlite.js');
+  const opened = SqliteStore.open(path);
+  await opened.importCustomers([...accounts].map(([username, accountId]) => ({ reseller: FLOOR_RESELLER, username, accountId })));
+  return opened;
 }
 
 const server = createServer((request, response) => {

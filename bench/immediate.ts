@@ -65,7 +65,9 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     `${count(params.customers)} customers alternating Basic/Silver, each request flips one. Every arm makes the same three v3 calls ` +
       '(GET state + GET offerings in parallel, then PUT offerings) against one simulator in its own process; no v3 read is cached. ' +
       'bridge: `npm start` as the README recommends; floor: a minimal forwarder in its own process (node:http in, the same undici calls out, ' +
-      'a fixed success answer: no auth, rules, store or logging); direct: the load generator calls v3 itself.',
+      'a fixed success answer: no auth, rules, store or logging); floor with the promised writes: the same forwarder keeping the bridge\'s ' +
+      'durability promises through the bridge\'s own store (the customer\'s lock, the write intent committed before the PUT, the record ' +
+      'committed before the answer) and nothing else; direct: the load generator calls v3 itself.',
   );
   say(
     `Open loop: ${params.rate} req/s per arm, ${params.warmupMs / 1000} s warm-up per arm, then ${params.durationMs / 1000} s measured per arm ` +
@@ -113,8 +115,12 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags });
     started.push(floorProcess);
     const floor = measured(legacyImmediateArm('floor', floorProcess.url, rotation), floorProcess);
+    // The floor keeping the promises (intent before the PUT, record before the answer) through the bridge's store.
+    const promisedProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags, store: `${world.db}-floor` });
+    started.push(promisedProcess);
+    const promised = measured(legacyImmediateArm('floor with the promised writes', promisedProcess.url, rotation), promisedProcess);
     const direct = measured(directV3Arm(simulator.url, rotation));
-    arms.push(floor, direct);
+    arms.push(floor, promised, direct);
 
     for (const arm of arms) await openLoop(arm.operation, params.rate, params.warmupMs);
     const slice = params.durationMs / params.rounds;
@@ -155,6 +161,13 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
           ['idle RSS (after start-up)', mib(b.idleRss!), mib(floor.idleRss!), ratio(b.idleRss! / floor.idleRss!)],
         ],
       ),
+    );
+
+    const promisedRatio = promised.closedCpu!.perTask / floor.closedCpu!.perTask;
+    say(
+      `\nWhat the promises cost (closed loop, same run): the floor with the promised writes (the bridge's store: lock, intent before the PUT, ` +
+        `record before the answer) ${micros(promised.closedCpu!.perTask)} per task, ${ratio(promisedRatio)} x the floor's; ` +
+        `the bridge ${ratio(b.closedCpu!.perTask / promised.closedCpu!.perTask)} x that.`,
     );
 
     const rows = [

@@ -69,15 +69,23 @@ export interface FloorProcessOptions {
   world: string;
   upstreamUrl: string;
   nodeArgs?: string[];
+  /** A SQLite file: the floor also keeps the durability promises through the bridge's store (bench/floor.ts). */
+  store?: string;
 }
 
 /** The floor forwarder (bench/floor.ts). */
 export async function startFloorProcess(options: FloorProcessOptions): Promise<RunningProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return startListening('floor', compiled.floor, url, `${url}/`, {
+  return startListening(options.store ? 'floor with the promised writes' : 'floor', compiled.floor, url, `${url}/`, {
     nodeArgs: options.nodeArgs ?? [],
-    env: { FLOOR_PORT: String(port), FLOOR_UPSTREAM: options.upstreamUrl, FLOOR_KEY: MAIN_RESELLER.v3Key, FLOOR_WORLD: options.world },
+    env: {
+      FLOOR_PORT: String(port),
+      FLOOR_UPSTREAM: options.upstreamUrl,
+      FLOOR_KEY: MAIN_RESELLER.v3Key,
+      FLOOR_WORLD: options.world,
+      ...(options.store ? { FLOOR_STORE: options.store } : {}),
+    },
   });
 }
 

@@ -14,6 +14,7 @@ import { Samples } from '../../bench/stats.js';
 import { CpuMeter, usageOf } from '../../bench/usage.js';
 import { createWorld, KEPT_ADDON, LOWER, UPPER } from '../../bench/world.js';
 import { loadMappings } from '../../src/config/mappings.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 
 describe('bench world', () => {
   it('is a mappings folder the bridge and the simulator accept, every customer with its account', () => {
@@ -121,6 +122,35 @@ describe('floor forwarder and usage probe (compiled, own processes)', () => {
       expect(account.offerings).toEqual(expect.arrayContaining([expect.objectContaining({ name: UPPER.offering, type: 'package' }), expect.objectContaining({ name: KEPT_ADDON })]));
       expect(meter.perTask).toBeGreaterThan(0);
       expect((await usageOf(simulator.process)).cpuMicros).toBeGreaterThan(0);
+    } finally {
+      await floor.stop();
+      await simulator.stop();
+      world.remove();
+    }
+  });
+
+  it('with a store, keeps the promises: the intent applied and the change recorded in the bridge store', async () => {
+    const world = createWorld('floor-store', 2);
+    const db = join(world.root, 'floor.db');
+    const simulator = await startSimulatorProcess(world.mappings);
+    const floor = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, store: db }).catch(async (error: unknown) => {
+      await simulator.stop();
+      throw error;
+    });
+    try {
+      const arm = legacyImmediateArm('floor with the promised writes', floor.url, new CustomerRotation(world.customers));
+      expect(await arm.operation()).toBe(true);
+      await arm.close();
+      await floor.stop();
+      const store = SqliteStore.open(db);
+      try {
+        expect((await store.listIntents()).map((intent) => intent.status)).toEqual(['applied']);
+        expect((await store.listAudit()).map((audit) => [audit.action, audit.outcome, audit.offeringsAfter?.[0]?.name])).toEqual([
+          ['immediate_upgrade', 'applied', UPPER.offering],
+        ]);
+      } finally {
+        await store.close();
+      }
     } finally {
       await floor.stop();
       await simulator.stop();
