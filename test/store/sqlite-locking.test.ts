@@ -147,24 +147,30 @@ describe('the customer lock across processes on one SQLite file', () => {
     expect(lockRows(path)).toEqual([]);
   });
 
-  it('waits for a live holder process, and takes the lock once it is released', async () => {
-    const { store, path } = openTemp();
-    const { alice } = await seed(store);
-    const holder = await holderProcess(path, 'customer-lock', String(alice!.id));
-    const waiting = deferred();
-    const waiter = SqliteStore.open(path, { customerLock: { onWait: () => waiting.resolve() } });
-    onCleanup(() => waiter.close());
+  for (const lazy of [false, true])
+    it(`waits for a live holder process, and takes the lock once it is released (${lazy ? 'lazy' : 'eager'} hold)`, async () => {
+      const { store, path } = openTemp();
+      const { alice } = await seed(store);
+      const holder = await holderProcess(path, 'customer-lock', String(alice!.id));
+      const waiting = deferred();
+      const waiter = SqliteStore.open(path, { customerLock: { onWait: () => waiting.resolve() } });
+      onCleanup(() => waiter.close());
 
-    let entered = false;
-    const run = waiter.withCustomerLock(alice!.id, async () => {
-      entered = true;
+      let runs = 0;
+      const run = waiter.withCustomerLock(
+        alice!.id,
+        async () => {
+          runs++;
+          await waiter.appendAudit(note(alice!.id));
+        },
+        { lazy },
+      );
+      await waiting.promise;
+      expect(runs).toBe(0);
+      holder.child.send('release');
+      await run;
+      expect(runs).toBe(1);
     });
-    await waiting.promise;
-    expect(entered).toBe(false);
-    holder.child.send('release');
-    await run;
-    expect(entered).toBe(true);
-  });
 
   it('takes over at once the lock of a holder process that died, however long its row was to last', async () => {
     const { store, path } = openTemp();
@@ -236,29 +242,6 @@ describe('a lazy customer hold (the lock row taken by the first write)', () => {
     expect(rowsAtStart[1]).toEqual([{ customer_id: alice!.id, owner: expect.stringMatching(new RegExp(`^${process.pid}:`)) }]);
     expect((await store.listAudit({ customerId: alice!.id })).map((a) => a.action)).toEqual(['other', 'note']);
     expect(lockRows(path)).toEqual([]);
-  });
-
-  it('waits, like an eager hold, for a lock another live process holds when it starts', async () => {
-    const { store, path } = openTemp();
-    const { alice } = await seed(store);
-    const holder = await holderProcess(path, 'customer-lock', String(alice!.id));
-    const waiting = deferred();
-    const waiter = SqliteStore.open(path, { customerLock: { onWait: () => waiting.resolve() } });
-    onCleanup(() => waiter.close());
-    let runs = 0;
-    const run = waiter.withCustomerLock(
-      alice!.id,
-      async () => {
-        runs++;
-        await waiter.appendAudit(note(alice!.id));
-      },
-      { lazy: true },
-    );
-    await waiting.promise;
-    expect(runs).toBe(0);
-    holder.child.send('release');
-    await run;
-    expect(runs).toBe(1);
   });
 
   it('keeps the writes of one process in order: a second lazy hold of the customer starts after the first let go', async () => {
