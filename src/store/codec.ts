@@ -82,9 +82,12 @@ export function toChange(r: Row): PendingChange {
   };
 }
 
+/**
+ * The offerings and update are decoded on first use: the write gate reads the customer's latest
+ * intent on every write and, while it is settled, looks at its status and times only.
+ */
 export function toIntent(r: Row): WriteIntent {
-  const update = r.customer_update;
-  return {
+  const intent = {
     id: r.id as number,
     customerId: r.customer_id as number,
     source: r.source as WriteIntent['source'],
@@ -93,15 +96,36 @@ export function toIntent(r: Row): WriteIntent {
     requestId: r.request_id as string | null,
     changeId: r.change_id as number | null,
     supersededChangeId: r.superseded_change_id as number | null,
-    offeringsBefore: list<Offering>(r.offerings_before),
-    targetOfferings: list<Offering>(r.target_offerings),
-    customerUpdate: (typeof update === 'string' ? JSON.parse(update) : update) as CustomerUpdate,
+    // Placeholders keep the keys in their order; decodeOnFirstUse below replaces them.
+    offeringsBefore: undefined,
+    targetOfferings: undefined,
+    customerUpdate: undefined,
     status: r.status as WriteIntent['status'],
     settleAfter: r.settle_after as string,
     owner: r.owner as string,
     createdAt: r.created_at as string,
     settledAt: r.settled_at as string | null,
-  };
+  } as unknown as WriteIntent;
+  decodeOnFirstUse(intent, 'offeringsBefore', () => list<Offering>(r.offerings_before));
+  decodeOnFirstUse(intent, 'targetOfferings', () => list<Offering>(r.target_offerings));
+  decodeOnFirstUse(intent, 'customerUpdate', () => {
+    const update = r.customer_update;
+    return (typeof update === 'string' ? JSON.parse(update) : update) as CustomerUpdate;
+  });
+  return intent;
+}
+
+/** An enumerable property decoded when first read (spreads and equality see the value), then a plain value. */
+function decodeOnFirstUse<T extends object, K extends keyof T>(target: T, key: K, decode: () => T[K]): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = decode();
+      Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+      return value;
+    },
+  });
 }
 
 /** Optional fields are left out when empty, so a record reads like the input that wrote it. */
