@@ -139,11 +139,13 @@ export const ipHolders = define(
 
 // --- pending changes ---------------------------------------------------------------------------
 
-/** The columns `listPending` reads, in the order `toListing` expects them (rows come back as arrays). */
+/**
+ * The columns `listPending` reads, in the order `toListing` expects them (rows come back as
+ * arrays). Not the reseller: every row has the one asked for, which `toListing` fills in.
+ */
 export const LISTING_COLUMNS = [
   'id',
   'customer_id',
-  'reseller',
   'username',
   'type',
   'current_package',
