@@ -76,10 +76,10 @@ export const listCustomers = filtered('listCustomers', () => ({
 
 /** Imports run one at a time across instances: two importing the same mappings would race to insert them. */
 export const lockImports = define('lockImports', (d) => (d.name === 'postgres' ? 'SELECT pg_advisory_xact_lock(:key, 0)' : null));
-/** The import's reads: every customer named by `names` ([reseller, username] pairs) or `uids`, locked. */
+/** The import's reads: every customer named by `names` ([reseller, username] pairs) or `uids`, locked; only what the import decides on. */
 export const customersNamed = define(
   'customersNamed',
-  (d) => `SELECT * FROM customers
+  (d) => `SELECT id, reseller, username, business_uid, account_id, billing_day, active FROM customers
     WHERE (reseller, username) IN (SELECT n.value ->> 0, n.value ->> 1 FROM ${d.jsonRows('names', 'n')})
        OR ${d.inList('business_uid', 'uids', 'text')}
     ORDER BY id${d.lockCustomer}`,
