@@ -97,7 +97,22 @@ class Latin1Writer {
     this.buffer = Buffer.allocUnsafe(Math.max(16 * 1024, expected));
   }
 
+  /** Text not copied yet: entries are copied some 16 KiB at a time, not one call each. */
+  private pending = '';
+
   write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= 16 * 1024) this.flush();
+  }
+
+  bytes(): Buffer {
+    this.flush();
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    this.pending = '';
     // Every character is one byte in latin1, so text.length bounds what it takes.
     if (this.length + text.length > this.buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + text.length));
@@ -105,10 +120,6 @@ class Latin1Writer {
       this.buffer = grown;
     }
     this.length += this.buffer.write(text, this.length, 'latin1');
-  }
-
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.length);
   }
 }
 
