@@ -38,13 +38,16 @@ export function toCustomer(r: Row): CustomerRecord {
   };
 }
 
-/** A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay cheap. */
-export function toListing(row: readonly unknown[]): PendingListing {
-  const [id, customerId, reseller, username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt, status, lastError] = row;
+/**
+ * A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay
+ * cheap. `reseller` is the one the listing asked for (its WHERE), one string for every row.
+ */
+export function toListing(row: readonly unknown[], reseller: string): PendingListing {
+  const [id, customerId, username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt, status, lastError] = row;
   return {
     id: id as number,
     customerId: customerId as number,
-    reseller: reseller as string,
+    reseller,
     username: username as string,
     type: type as ChangeType,
     currentPackage: currentPackage as string,

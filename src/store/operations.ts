@@ -6,7 +6,7 @@
 //
 // Scripts run inside a transaction and must not await anything: the SQLite driver steps them
 // synchronously (see sqlite.ts).
-import { jsonOrNull, toChange, toIntent } from './codec.js';
+import { bool, jsonOrNull, toChange, toIntent } from './codec.js';
 import { planImport, validateImport, type Draft } from './import.js';
 import { all, one, run, type Script } from './script.js';
 import * as sql from './statements.js';
@@ -97,6 +97,18 @@ function* applyUpdate(customerId: number, update: CustomerUpdate, now: string): 
 
 // --- customers --------------------------------------------------------------------------------
 
+/** The stored customer is active and already as the import leaves it. */
+function isUnchanged(row: Row, draft: Draft): boolean {
+  return (
+    bool(row.active) &&
+    row.reseller === draft.reseller &&
+    row.username === draft.username &&
+    row.business_uid === draft.business_uid &&
+    row.account_id === draft.account_id &&
+    row.billing_day === draft.billing_day
+  );
+}
+
 /** Idempotent: upserts by (reseller, username) or business uid, marks missing ones inactive. */
 export function* importCustomers(customers: readonly CustomerImport[], importLockKey: number, now: string): Script<void> {
   customers.forEach(validateImport);
@@ -108,7 +120,11 @@ export function* importCustomers(customers: readonly CustomerImport[], importLoc
   });
   const stored = found.map(({ id, reseller, username, business_uid, account_id, billing_day }) => ({ id, reseller, username, business_uid, account_id, billing_day }) as Draft);
   const { reimported, added } = planImport(customers, stored);
-  if (reimported.length) yield* run(sql.reimportCustomers, { drafts: JSON.stringify(reimported), now });
+  // Only the customers the import changes (or brings back) are rewritten: a restart with the
+  // same mappings rewrites none of its 10,000 rows.
+  const asFound = new Map(found.map((row) => [row.id as number, row]));
+  const changed = reimported.filter((draft) => !isUnchanged(asFound.get(draft.id!)!, draft));
+  if (changed.length) yield* run(sql.reimportCustomers, { drafts: JSON.stringify(changed), now });
   // Before the insert: what it adds is active, and is not in this list.
   yield* run(sql.inactivateAllBut, { keptIds: reimported.map((draft) => draft.id!), now });
   if (added.length) yield* run(sql.insertCustomers, { drafts: JSON.stringify(added), now });

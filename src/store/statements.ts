@@ -76,10 +76,10 @@ export const listCustomers = filtered('listCustomers', () => ({
 
 /** Imports run one at a time across instances: two importing the same mappings would race to insert them. */
 export const lockImports = define('lockImports', (d) => (d.name === 'postgres' ? 'SELECT pg_advisory_xact_lock(:key, 0)' : null));
-/** The import's reads: every customer named by `names` ([reseller, username] pairs) or `uids`, locked. */
+/** The import's reads: every customer named by `names` ([reseller, username] pairs) or `uids`, locked; only what the import decides on. */
 export const customersNamed = define(
   'customersNamed',
-  (d) => `SELECT * FROM customers
+  (d) => `SELECT id, reseller, username, business_uid, account_id, billing_day, active FROM customers
     WHERE (reseller, username) IN (SELECT n.value ->> 0, n.value ->> 1 FROM ${d.jsonRows('names', 'n')})
        OR ${d.inList('business_uid', 'uids', 'text')}
     ORDER BY id${d.lockCustomer}`,
@@ -139,11 +139,13 @@ export const ipHolders = define(
 
 // --- pending changes ---------------------------------------------------------------------------
 
-/** The columns `listPending` reads, in the order `toListing` expects them (rows come back as arrays). */
+/**
+ * The columns `listPending` reads, in the order `toListing` expects them (rows come back as
+ * arrays). Not the reseller: every row has the one asked for, which `toListing` fills in.
+ */
 export const LISTING_COLUMNS = [
   'id',
   'customer_id',
-  'reseller',
   'username',
   'type',
   'current_package',
@@ -182,7 +184,7 @@ export const cancelChange = define(
   `UPDATE pending_changes SET status = 'cancelled', updated_at = :now
     WHERE id = :id AND status IN ('pending', 'failed') RETURNING *`,
 );
-/** `reseller.pending list`: one range of the listing index, already in order. */
+/** `reseller.pending list`: one range of the listing index, already in order; in SQLite the index covers LISTING_COLUMNS (migration 7), so no table row is read. */
 export const listPending = filtered(
   'listPending',
   (d) => ({

@@ -1,5 +1,6 @@
+import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { changeFor, legacyAudit, seed, STORES, WORLD } from './helpers.js';
+import { changeFor, legacyAudit, openTemp, seed, STORES, WORLD } from './helpers.js';
 
 describe.each(STORES)('$name store', ({ open }) => {
   describe('importCustomers', () => {
@@ -150,5 +151,34 @@ describe.each(STORES)('$name store', ({ open }) => {
       await store.cancelPending(world.alice!.id, legacyAudit('pending.delete'));
       expect(await store.ipHolders('main', ['10.0.0.7'], world.carol!.id)).toEqual(new Map());
     });
+  });
+});
+
+describe('SQLite importCustomers rewrites only what it changes', () => {
+  const updatedAt = (path: string) => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return Object.fromEntries(db.prepare('SELECT id, updated_at FROM customers ORDER BY id').all().map((r) => [r.id, r.updated_at]));
+    } finally {
+      db.close();
+    }
+  };
+
+  it('leaves the rows of an unchanged import as they were, and rewrites a changed or returning customer', async () => {
+    const { store, path, clock } = openTemp();
+    const first = await seed(store);
+    const seeded = updatedAt(path);
+    clock.advance(60_000);
+    await store.importCustomers(WORLD);
+    expect(updatedAt(path)).toEqual(seeded);
+
+    await store.importCustomers(WORLD.filter((c) => c.username !== 'bob'));
+    clock.advance(60_000);
+    await store.importCustomers(WORLD.map((c) => (c.username === 'alice' ? { ...c, billingDay: 3 } : c)));
+    const after = updatedAt(path);
+    const rewritten = Object.keys(after).filter((id) => after[id] !== seeded[id]).map(Number).sort((a, b) => a - b);
+    expect(rewritten).toEqual([first.alice!.id, first.bob!.id].sort((a, b) => a - b));
+    expect(await store.findCustomer({ id: first.alice!.id })).toMatchObject({ billingDay: 3, active: true });
+    expect(await store.findCustomer({ id: first.bob!.id })).toMatchObject({ active: true });
   });
 });

@@ -6,6 +6,7 @@ import type { Migration } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/schema/sqlite.js';
 import { migrate, SchemaMismatchError, SqliteStore } from '../../src/store/sqlite.js';
+import { listPending } from '../../src/store/statements.js';
 import { openTemp, reopen, seed, tempDir, testClock } from './helpers.js';
 
 function readOnly(path: string) {
@@ -65,6 +66,45 @@ describe('SQLite migrations', () => {
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     db.close();
     expect(existsSync(`${path}-wal`)).toBe(true);
+  });
+});
+
+describe('SQLite migration 7 (the covering listing index)', () => {
+  it('keeps listing the changes a database at version 6 already had, from the index alone', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const db = new DatabaseSync(path);
+    migrate(db, SQLITE_MIGRATIONS.slice(0, 6), testClock().now);
+    const at = '2024-01-01T00:00:00.000Z';
+    db.exec(`INSERT INTO customers (reseller, username, account_id, created_at, updated_at) VALUES ('main', 'alice', 'acc-alice', '${at}', '${at}')`);
+    db.exec(`INSERT INTO pending_changes (customer_id, reseller, username, account_id, type, current_package, target_package, ips, ip_groups,
+        effective_at, status, last_error, created_at, updated_at)
+      VALUES (1, 'main', 'alice', 'acc-alice', 'upgrade', 'Basic', 'Silver', '["10.0.0.1"]', '["g"]', '2024-02-01T00:00:00.000Z', 'failed', 'gone', '${at}', '${at}')`);
+    db.close();
+
+    const store = reopen(path);
+    expect(await store.listPending('main')).toEqual([
+      {
+        id: 1,
+        customerId: 1,
+        reseller: 'main',
+        username: 'alice',
+        type: 'upgrade',
+        currentPackage: 'Basic',
+        targetPackage: 'Silver',
+        ips: ['10.0.0.1'],
+        ipGroups: ['g'],
+        effectiveAt: '2024-02-01T00:00:00.000Z',
+        status: 'failed',
+        lastError: 'gone',
+      },
+    ]);
+    const plan = readOnly(path);
+    const detail = plan
+      .prepare(`EXPLAIN QUERY PLAN ${listPending({}).text.sqlite!.sql}`)
+      .all({ reseller: 'main' })
+      .map((row) => String(row.detail));
+    plan.close();
+    expect(detail.join('\n')).toMatch(/USING COVERING INDEX pending_changes_listed/);
   });
 });
 

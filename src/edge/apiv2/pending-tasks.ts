@@ -9,21 +9,28 @@ const TYPE_LABELS: Record<ChangeType, string> = {
   close: 'Account Close',
 };
 
-export function pendingEntry(change: PendingListing, resellerLabel: string): PendingEntry {
-  return {
-    username: change.username,
-    type: TYPE_LABELS[change.type],
-    current: `${resellerLabel} - ${change.currentPackage}`,
-    update: `${resellerLabel} - ${change.targetPackage}`,
-    ip_groups: change.ipGroups,
-    ips: change.ips,
-    date: change.effectiveAt.slice(0, 10),
+/**
+ * Each entry made as it is written: 10,000 of them are never all alive at once. A list names a
+ * handful of packages, so each `<label> - <package>` is made once and the same string reused
+ * (the renderer escapes each distinct value once).
+ */
+export function* pendingEntries(changes: readonly PendingListing[], resellerLabel: string): Generator<PendingEntry> {
+  const labelled = new Map<string, string>();
+  const label = (pkg: string): string => {
+    let text = labelled.get(pkg);
+    if (text === undefined) labelled.set(pkg, (text = `${resellerLabel} - ${pkg}`));
+    return text;
   };
-}
-
-/** Each entry made as it is written: 10,000 of them are never all alive at once. */
-function* pendingEntries(changes: readonly PendingListing[], resellerLabel: string): Generator<PendingEntry> {
-  for (const change of changes) yield pendingEntry(change, resellerLabel);
+  for (const change of changes)
+    yield {
+      username: change.username,
+      type: TYPE_LABELS[change.type],
+      current: label(change.currentPackage),
+      update: label(change.targetPackage),
+      ip_groups: change.ipGroups,
+      ips: change.ips,
+      date: change.effectiveAt.slice(0, 10),
+    };
 }
 
 const list: Task = async (ctx) => {
@@ -36,7 +43,7 @@ const list: Task = async (ctx) => {
     type: (type || undefined) as ChangeType | undefined,
   });
   if (ctx.dryRun) return planned(ctx, 'read');
-  return { status: 200, doc: pendingList(pendingEntries(changes, ctx.reseller.label)) };
+  return { status: 200, doc: pendingList(pendingEntries(changes, ctx.reseller.label), changes.length) };
 };
 
 const remove: Task = async (ctx) => {

@@ -36,7 +36,7 @@ export type LegacyDocument =
   | { kind: 'success' }
   | { kind: 'errors'; errors: readonly string[] }
   | { kind: 'fault'; code: number; message: string }
-  | { kind: 'pending'; entries: Iterable<PendingEntry> }
+  | { kind: 'pending'; entries: Iterable<PendingEntry>; count?: number | undefined }
   | { kind: 'overview'; overview: Overview }
   | { kind: 'dry_run'; plan: DryRunPlan };
 
@@ -48,7 +48,7 @@ export const unauthorized = (): LegacyDocument => ({
   message: 'Permission denied, wrong credentials',
 });
 export const notFound = (): LegacyDocument => ({ kind: 'fault', code: 404, message: 'Not found' });
-/** `entries` may be lazy (a generator): it is walked once, by the renderer. */
-export const pendingList = (entries: Iterable<PendingEntry>): LegacyDocument => ({ kind: 'pending', entries });
+/** `entries` may be lazy (a generator): it is walked once, by the renderer; `count`, when known, sizes its buffer. */
+export const pendingList = (entries: Iterable<PendingEntry>, count?: number): LegacyDocument => ({ kind: 'pending', entries, count });
 export const overview = (fields: Overview): LegacyDocument => ({ kind: 'overview', overview: fields });
 export const dryRun = (plan: DryRunPlan): LegacyDocument => ({ kind: 'dry_run', plan });

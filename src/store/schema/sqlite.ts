@@ -7,7 +7,7 @@
 // order is time order; the CHECKs refuse any other form (a `...00Z` without milliseconds
 // would sort after `...00.500Z`).
 import type { Migration } from '../migrate.js';
-import { initialTables, ledgerAndBrownoutTables, usageDaysPageIndex, writeIntentsTable, type ColumnTypes } from './tables.js';
+import { initialTables, ledgerAndBrownoutTables, LISTED, usageDaysPageIndex, writeIntentsTable, type ColumnTypes } from './tables.js';
 
 const ISO = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'`;
 
@@ -69,6 +69,22 @@ const customerLockGenerations = `
 ALTER TABLE customer_locks ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `;
 
+/**
+ * \`reseller.pending list\` from its index alone (statements.ts \`listPending\`): the listing index
+ * carries every column the listing reads after its key, so 10,000 entries are one range of one
+ * index and no table row is looked up (each lookup was a B-tree descent: about 60% of the
+ * read's time). Same name, so the statement's INDEXED BY is unchanged. SQLite only: a
+ * PostgreSQL B-tree entry is limited to about 2.7 kB, which a long \`last_error\` or IP list
+ * could exceed (and then the write fails), so its index stays the key alone.
+ */
+const coveringListingIndex = `
+DROP INDEX pending_changes_listed;
+CREATE INDEX pending_changes_listed ON pending_changes (
+  reseller, effective_at, id,
+  username, type, current_package, target_package, ips, ip_groups, customer_id, status, last_error
+) WHERE status IN ${LISTED};
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: initialSchema },
   { version: 2, name: 'caller ledger and brownouts', sql: ledgerAndBrownoutTables(types) },
@@ -91,4 +107,5 @@ BEGIN SELECT RAISE(ABORT, 'write intents are kept for history'); END;
     name: 'customer lock generations',
     sql: customerLockGenerations,
   },
+  { version: 7, name: 'the pending listing read from its index alone', sql: coveringListingIndex },
 ];

@@ -21,7 +21,7 @@ export interface ColumnTypes {
   readonly tableOptions: string;
 }
 
-const LISTED = `('pending', 'applying', 'failed')`;
+export const LISTED = `('pending', 'applying', 'failed')`;
 
 /** Migration 1's tables: customers, pending changes and the audit log. `claimColumn` is the claim's generated column. */
 export function initialTables(t: ColumnTypes, claimColumn: string): string {

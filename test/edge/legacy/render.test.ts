@@ -298,6 +298,16 @@ describe('pending list written straight from its entries', () => {
     }
   });
 
+  it('has the same bytes whatever count sizes its buffer, and with values repeated past the escape cache', () => {
+    // 1,500 distinct dates and packages: more than the renderer keeps escapes for.
+    const many = Array.from({ length: 1_500 }, (_, i) => ({ ...entries[i % 3]!, current: `R - P${i} & <co>`, date: `${2000 + i}-01-01` }));
+    for (const format of ['json', 'xml'] as const)
+      for (const count of [undefined, 0, 1, many.length, many.length * 4]) {
+        const expected = format === 'json' ? Buffer.from(toJson(documentTree(pendingList(many), 'json')), 'latin1') : toXmlDocument(documentTree(pendingList(many), 'xml'));
+        expect(render(pendingList(many, count), format).body.equals(expected)).toBe(true);
+      }
+  });
+
   it('grows its buffer past the first 16 KiB without losing bytes', () => {
     const many = Array.from({ length: 500 }, (_, i) => ({ ...entries[i % 3]!, username: `user${i}` }));
     const doc = pendingList(many);
