@@ -21,6 +21,10 @@ ENV NODE_ENV=production \
 # Node flags for the process (heap limits for a sidecar, say) go in NODE_OPTIONS, set here or by
 # the orchestrator: e.g. --max-old-space-size=256. Empty by default: Node's own sizing.
 ENV NODE_OPTIONS=""
+# The C allocator's settings `npm start` sets too (package.json, README "Memory settings for a
+# sidecar"): two malloc arenas, and freed memory above 128 KiB given back to the system.
+ENV MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -37,4 +41,4 @@ EXPOSE 3000 3002
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/healthcheck.js"]
 # The same Node flags as `npm start` (package.json): the memory settings measured by the benchmark.
-CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--expose-gc", "dist/src/main.js"]

@@ -8,7 +8,7 @@ import { closedLoop, openLoop } from './load.js';
 import { CustomerRotation, directV3Arm, legacyImmediateArm, type Arm } from './arms.js';
 import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess } from './processes.js';
 import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
-import { benchNodeFlags, describeNodeFlags } from './start-flags.js';
+import { benchStartSettings, describeNodeFlags, parseStartSettings, settingsWords } from './start-flags.js';
 import { Samples } from './stats.js';
 import { summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { CpuMeter, profiled } from './usage.js';
@@ -26,8 +26,10 @@ export interface ImmediateParams {
   probeMs: number;
   /** Also run a bridge with V8's default memory settings, to price the recommended ones. */
   compareMemoryFlags: boolean;
-  /** `--compare-node-flags`: the compared bridge's flags instead of none (V8's defaults). */
+  /** `--compare-node-flags`: the compared bridge's flags (and NAME=value variables) instead of none (V8's defaults). */
   compareFlags?: string[] | undefined;
+  /** `--baseline-node-flags`: the baseline build's flags and variables instead of this build's start settings (an A/B of code and settings together). */
+  baselineFlags?: string[] | undefined;
   /** Where to write CPU profiles of the bridge and the floor under one more closed loop (after the measured ones). */
   profileDir?: string | undefined;
   /** Entry of an earlier build, run as one more bridge arm with the same flags and load (an A/B in one run). */
@@ -59,7 +61,8 @@ interface MeasuredArm extends Arm {
 }
 
 export async function benchImmediate(params: ImmediateParams): Promise<void> {
-  const flags = benchNodeFlags();
+  const settings = benchStartSettings();
+  const flags = settingsWords(settings);
   section('1. Legacy immediate_upgrade/immediate_downgrade: bridge vs floor vs the v3 calls sent directly');
   say(
     `${count(params.customers)} customers alternating Basic/Silver, each request flips one. Every arm makes the same three v3 calls ` +
@@ -93,30 +96,34 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       simulatorClosedCpu: new CpuMeter(simulator.process),
     });
 
-    const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: simulator.url, nodeArgs: flags });
+    const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: simulator.url, nodeArgs: settings.flags, nodeEnv: settings.env });
     started.push(bridge);
     const viaBridge = measured(legacyImmediateArm('bridge', bridge.url, rotation), bridge);
     arms.push(viaBridge);
     let baseline: MeasuredArm | undefined;
     if (params.baseline) {
-      const earlier = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-baseline`, upstreamUrl: simulator.url, nodeArgs: flags, script: params.baseline });
+      const own = params.baselineFlags ? parseStartSettings(params.baselineFlags) : settings;
+      const earlier = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-baseline`, upstreamUrl: simulator.url, nodeArgs: own.flags, nodeEnv: own.env, script: params.baseline });
       started.push(earlier);
-      baseline = measured(legacyImmediateArm('bridge, baseline build', earlier.url, rotation), earlier);
+      const label = params.baselineFlags ? `bridge, baseline build, ${params.baselineFlags.length ? params.baselineFlags.join(' ') : 'no settings'}` : 'bridge, baseline build';
+      baseline = measured(legacyImmediateArm(label, earlier.url, rotation), earlier);
       arms.push(baseline);
     }
     let defaults: MeasuredArm | undefined;
     const compared = params.compareFlags ?? [];
     if (params.compareMemoryFlags && (flags.length || compared.length)) {
-      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url, nodeArgs: compared });
+      const comparedSettings = parseStartSettings(compared);
+      const plain = await startBridgeProcess({ mappings: world.mappings, db: `${world.db}-defaults`, upstreamUrl: simulator.url, nodeArgs: comparedSettings.flags, nodeEnv: comparedSettings.env });
       started.push(plain);
       defaults = measured(legacyImmediateArm(compared.length ? `bridge, ${compared.join(' ')}` : 'bridge, V8 default memory settings', plain.url, rotation), plain);
       arms.push(defaults);
     }
-    const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags });
+    // The floor runs with the bridge's settings: the same runtime, so the ratios price the bridge's own work.
+    const floorProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: settings.flags, nodeEnv: settings.env });
     started.push(floorProcess);
     const floor = measured(legacyImmediateArm('floor', floorProcess.url, rotation), floorProcess);
     // The floor keeping the promises (intent before the PUT, record before the answer) through the bridge's store.
-    const promisedProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: flags, store: `${world.db}-floor` });
+    const promisedProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: settings.flags, nodeEnv: settings.env, store: `${world.db}-floor` });
     started.push(promisedProcess);
     const promised = measured(legacyImmediateArm('floor with the promised writes', promisedProcess.url, rotation), promisedProcess);
     const direct = measured(directV3Arm(simulator.url, rotation));

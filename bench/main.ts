@@ -50,18 +50,19 @@ const program = new Command('bench')
   .option('--quick', 'short durations and small worlds: a smoke run')
   .addOption(new Option('--only <benchmarks...>', 'run only these').choices(BENCHMARKS))
   .option('--profile <dir>', 'benchmark 1: also write CPU profiles of the bridge and the floor under the closed loop, and summarise them')
-  .option('--node-flags <flags>', "Node flags for the bridge, the floor and the scheduler child instead of `npm start`'s (to try memory settings)")
+  .option('--node-flags <flags>', "Node flags (and NAME=value environment variables) for the bridge, the floor and the scheduler child instead of `npm start`'s (to try memory settings)")
   .option('--baseline <entry>', 'benchmark 1: also run a bridge started from this entry (main.js of a copy of an earlier dist/), same load, same run: an A/B of a change')
-  .option('--compare-node-flags <flags>', 'benchmark 1: the compared bridge runs with these Node flags instead of V8 defaults (to price two memory settings in one run)')
+  .option('--compare-node-flags <flags>', 'benchmark 1: the compared bridge runs with these Node flags (and NAME=value variables) instead of V8 defaults (to price two memory settings in one run)')
+  .option('--baseline-node-flags <flags>', "benchmark 1: the --baseline build runs with these Node flags (and NAME=value variables) instead of npm start's (an A/B of code and settings together; \"\" for none)")
   .option('--rate <n>', 'open-loop rate of benchmark 1, requests/s', (v) => positiveInt(v, '--rate'))
   .option('--scheduler-batch-size <n>', 'scheduler batch size for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-batch-size'))
   .option('--scheduler-concurrency <n>', 'scheduler concurrency for benchmark 3 (default: the bridge default)', (v) => positiveInt(v, '--scheduler-concurrency'))
   .parse();
 
-const flags = program.opts<{ baseline?: string; compareNodeFlags?: string; quick?: boolean; only?: Benchmark[]; profile?: string; nodeFlags?: string; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
+const flags = program.opts<{ baseline?: string; baselineNodeFlags?: string; compareNodeFlags?: string; quick?: boolean; only?: Benchmark[]; profile?: string; nodeFlags?: string; rate?: number; schedulerBatchSize?: number; schedulerConcurrency?: number }>();
 const base = flags.quick ? QUICK_PLAN : DEFAULT_PLAN;
 const plan: Plan = {
-  immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile, baseline: flags.baseline, compareFlags: flags.compareNodeFlags?.split(/\s+/).filter(Boolean) },
+  immediate: { ...base.immediate, ...(flags.rate ? { rate: flags.rate } : {}), profileDir: flags.profile, baseline: flags.baseline, compareFlags: flags.compareNodeFlags?.split(/\s+/).filter(Boolean), baselineFlags: flags.baselineNodeFlags?.split(/\s+/).filter(Boolean) },
   pending: base.pending,
   page: base.page,
   ledger: base.ledger,

@@ -6,7 +6,7 @@ import { nextBillingDate } from '../src/rules/billing.js';
 import { freePort, startBridgeProcess } from './processes.js';
 import { count, kib, mib, ms, say, section, table, verdict } from './report.js';
 import { seedPendingChanges } from './seed-store.js';
-import { benchNodeFlags } from './start-flags.js';
+import { benchStartSettings } from './start-flags.js';
 import { Samples } from './stats.js';
 import { createWorld, MAIN_RESELLER } from './world.js';
 
@@ -32,7 +32,7 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
   await seedPendingChanges(world.db, world.customers, (c) => nextBillingDate(c.billingDay, new Date()));
   say(`(store filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s)`);
 
-  const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: `http://127.0.0.1:${await freePort()}`, nodeArgs: benchNodeFlags() });
+  const bridge = await startBridgeProcess({ mappings: world.mappings, db: world.db, upstreamUrl: `http://127.0.0.1:${await freePort()}`, nodeArgs: benchStartSettings().flags, nodeEnv: benchStartSettings().env });
   // Start-up imports the mappings' 10,000 customers: its peak is not the listing's.
   const startupPeak = bridge.peakRss();
   const idle = bridge.rss();

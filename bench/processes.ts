@@ -38,6 +38,8 @@ export interface BridgeProcessOptions {
   upstreamUrl: string;
   /** Node flags before the entry (memory settings, `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Variables added to its environment (the start script's memory settings, e.g. MALLOC_ARENA_MAX). */
+  nodeEnv?: Record<string, string>;
   /** Another build's entry (`--baseline`: a copy of an earlier dist/), instead of this one's. */
   script?: string | undefined;
 }
@@ -49,6 +51,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   return startListening('bridge', options.script ?? compiled.bridge, url, `${url}/healthz`, {
     nodeArgs: options.nodeArgs ?? [],
     env: {
+      ...options.nodeEnv,
       SENDGRID_API_URL: options.upstreamUrl,
       SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
       SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
@@ -71,6 +74,7 @@ export interface FloorProcessOptions {
   nodeArgs?: string[];
   /** A SQLite file: the floor also keeps the durability promises through the bridge's store (bench/floor.ts). */
   store?: string;
+  nodeEnv?: Record<string, string>;
 }
 
 /** The floor forwarder (bench/floor.ts). */
@@ -80,6 +84,7 @@ export async function startFloorProcess(options: FloorProcessOptions): Promise<R
   return startListening(options.store ? 'floor with the promised writes' : 'floor', compiled.floor, url, `${url}/`, {
     nodeArgs: options.nodeArgs ?? [],
     env: {
+      ...options.nodeEnv,
       FLOOR_PORT: String(port),
       FLOOR_UPSTREAM: options.upstreamUrl,
       FLOOR_KEY: MAIN_RESELLER.v3Key,
@@ -90,8 +95,8 @@ export async function startFloorProcess(options: FloorProcessOptions): Promise<R
 }
 
 /** Runs a node entry to completion and returns its stdout (the last line is its JSON result). */
-export async function runNodeToEnd(name: string, script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Promise<{ stdout: string; stderr: string }> {
-  const run = await runNode(script, { name, env, args, nodeArgs });
+export async function runNodeToEnd(name: string, script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = [], nodeEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  const run = await runNode(script, { name, env: { ...nodeEnv, ...env }, args, nodeArgs });
   if (run.code !== 0) throw new Error(`${name} exited with ${run.signal ?? run.code}\n${run.output.slice(-4000)}`);
   return { stdout: run.stdout, stderr: run.stderr };
 }

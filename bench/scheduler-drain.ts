@@ -10,7 +10,7 @@ import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './process
 import { count, micros, mib, perSecond, say, section, table, verdict } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
-import { benchNodeFlags } from './start-flags.js';
+import { benchStartSettings } from './start-flags.js';
 import { usageOf } from './usage.js';
 import { createWorld, LOWER, MAIN_RESELLER, SECOND_RESELLER_V3_KEY, UPPER, type World } from './world.js';
 
@@ -107,7 +107,8 @@ async function runScheduler(world: World, simulatorUrl: string, params: Schedule
       BRIDGE_SCHEDULER: 'off',
     },
     [JSON.stringify(params.options)],
-    benchNodeFlags(),
+    benchStartSettings().flags,
+    benchStartSettings().env,
   );
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) throw new Error(`the scheduler child printed no result:\n${stdout.slice(-2000)}`);

@@ -26,7 +26,8 @@ import { readinessChecks } from './health/checks.js';
 import { Readiness } from './health/readiness.js';
 import { BridgeMetrics } from './metrics/metrics.js';
 import { defaultSchedulerOptions, DueChangeRunner, type SchedulerOptions } from './scheduler/due-change-runner.js';
-import { startSimulator, type Simulator } from './simulator/server.js';
+// The embedded simulator is loaded only when it is the upstream (a real SENDGRID_API_URL never needs its code).
+import type { Simulator } from './simulator/server.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import type { V3Api } from './v3/api.js';
@@ -44,6 +45,8 @@ export interface BridgeOptions {
   observeRequest?: ObserveRequest;
   /** Edge stages run between authentication and the task (brownouts are decided earlier, by the gate). */
   edgeStages?: { apiv2?: readonly Apiv2Stage[]; directory?: readonly DirectoryStage[] };
+  /** Run once start-up's work is done, just before the listeners open (`npm start` gives start-up's memory back there). */
+  beforeListening?: () => void;
 }
 
 export interface Bridge {
@@ -128,6 +131,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
     let admin: AdminListener | undefined;
     let url = '';
     if (options.listen !== false) {
+      options.beforeListening?.();
       readiness.start();
       ({ server, url } = await listenMain(app, config.env.PORT, config.env.HOST));
       drainers.push(drainServer(server));
@@ -172,6 +176,7 @@ async function startDemoSimulator(
   const { env } = config;
   // The simulator's state lives beside the database: a new database starts a new world.
   if (freshDatabase) rmSync(config.simulatorStateFile, { force: true });
+  const { startSimulator } = await import('./simulator/server.js');
   const simulator = await onPort('SIMULATOR_PORT', env.SIMULATOR_PORT, '127.0.0.1', () => startSimulator({
     seed: config.mappings.simulatorSeed!,
     host: '127.0.0.1',

@@ -1,6 +1,7 @@
 // GET /openapi.json: the bridge's own OpenAPI 3.1 description (openapi.json at the project root,
-// beside package.json in the repository and in the image), read once when the routes are built.
-import { existsSync, readFileSync } from 'node:fs';
+// beside package.json in the repository and in the image), read from the file for each request.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
@@ -16,13 +17,19 @@ export function openApiPath(): string {
   return join(dir, 'openapi.json');
 }
 
+/**
+ * Read on each request, not held: the description (about 170 KiB as a string) is asked for rarely,
+ * and an idle sidecar should not keep it. Its absence still fails start-up, as when it was read then.
+ */
 export function openApiRouter(path = openApiPath()): Router {
-  const body = readFileSync(path, 'utf8');
+  statSync(path);
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.end(body);
+  router.get('/openapi.json', (_req, res, next) => {
+    readFile(path).then((body) => {
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-cache');
+      res.end(body);
+    }, next);
   });
   return router;
 }

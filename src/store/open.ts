@@ -1,6 +1,6 @@
 // Chooses the store from the configuration (DESIGN.md §2): PostgreSQL when a database URL
-// is given (several bridge instances), else the embedded SQLite file.
-import { PostgresStore } from './postgres.js';
+// is given (several bridge instances), else the embedded SQLite file. The PostgreSQL store (and its
+// driver, `pg`) is loaded only when DATABASE_URL asks for it: a SQLite sidecar never holds its code.
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -27,6 +27,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // attempt and each immediate task in flight, so a pool smaller than that would serialise
     // them. Queries and transactions have their own pool: they never wait for a v3 call.
     const maxLockConnections = (options.schedulerConcurrency ?? 0) + EDGE_CUSTOMER_LOCKS;
+    const { PostgresStore } = await import('./postgres.js');
     return PostgresStore.open(options.databaseUrl, { now: options.now, maxLockConnections });
   }
   if (!options.sqlitePath) throw new Error('no store configured: set BRIDGE_DB (SQLite file) or DATABASE_URL');

@@ -9,7 +9,7 @@ import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
 import { projectRoot } from '../../bench/paths.js';
 import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
 import { summariseProfile } from '../../bench/profile-summary.js';
-import { npmStartNodeFlags } from '../../bench/start-flags.js';
+import { npmStartNodeFlags, npmStartSettings, parseStartSettings, settingsWords } from '../../bench/start-flags.js';
 import { Samples } from '../../bench/stats.js';
 import { CpuMeter, usageOf } from '../../bench/usage.js';
 import { createWorld, KEPT_ADDON, LOWER, UPPER } from '../../bench/world.js';
@@ -96,9 +96,20 @@ describe('profile summary', () => {
 });
 
 describe('npm start flags', () => {
-  it('are the words between node and the entry of the start script', () => {
+  it('are the words between node and the entry of the start script, its variables those after env', () => {
     const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    expect(start.replace(/^exec /, '')).toBe(['node', ...npmStartNodeFlags(), 'dist/src/main.js'].join(' '));
+    const { flags, env } = npmStartSettings();
+    const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    expect(start).toBe(['exec', ...(assignments.length ? ['env', ...assignments] : []), 'node', ...flags, 'dist/src/main.js'].join(' '));
+    expect(npmStartNodeFlags()).toEqual(flags);
+  });
+
+  it('words given to --node-flags: NAME=value are variables, the rest Node flags', () => {
+    expect(parseStartSettings(['MALLOC_ARENA_MAX=2', '--max-semi-space-size=8', 'A_B=', '--expose-gc'])).toEqual({
+      flags: ['--max-semi-space-size=8', '--expose-gc'],
+      env: { MALLOC_ARENA_MAX: '2', A_B: '' },
+    });
+    expect(settingsWords({ flags: ['--x'], env: { A: '1' } })).toEqual(['A=1', '--x']);
   });
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { projectRoot } from '../../harness/processes.js';
 import { describe, expect, it } from 'vitest';
+import { npmStartSettings } from '../../bench/start-flags.js';
 import { dockerfileText, stages } from './dockerfile.js';
 
 describe('the Dockerfile', () => {
@@ -33,13 +34,22 @@ describe('the Dockerfile', () => {
 
   it('runs as a non-root user, node in exec form, with a stop signal and an exec-form health check on /livez', () => {
     expect(only('USER').map((i) => i.args)).toEqual(['node']);
-    // The same command as `npm start` (its Node flags included), without the shell's `exec`.
+    // The same command as `npm start` (its Node flags included), without the shell's `exec` and
+    // the `env NAME=value …` before node (those are the image's ENV: the next test).
     const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([start.replace(/^exec /, '').split(' ')]);
-    expect(start).toMatch(/^exec node .*dist\/src\/main\.js$/);
+    expect(start).toMatch(/^exec (env (\w+=\S+ )+)?node .*dist\/src\/main\.js$/);
+    expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([start.replace(/^exec (env (\w+=\S+ )+)?/, '').split(' ')]);
     expect(only('STOPSIGNAL').map((i) => i.args)).toEqual(['SIGTERM']);
     const [healthcheck] = only('HEALTHCHECK');
     expect(JSON.parse(/CMD (\[.*\])$/.exec(healthcheck!.args)![1]!)).toEqual(['node', 'dist/src/healthcheck.js']);
+  });
+
+  it("sets the environment variables `npm start` sets (its memory settings), to the same values", () => {
+    const env = new Map<string, string>();
+    for (const { args } of only('ENV')) for (const [, name, value] of args.matchAll(/(\w+)=("[^"]*"|\S*)/g)) env.set(name!, value!.replace(/^"|"$/g, ''));
+    const started = npmStartSettings().env;
+    expect(Object.keys(started).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(started)) expect(`${name}=${env.get(name)}`).toBe(`${name}=${value}`);
   });
 
   it('leaves a place for Node flags', () => {

@@ -1,7 +1,8 @@
 // The operator page and the ledger exports on the admin listener (behind its bearer check):
 // `/` the page, `/ledger.csv`, `/ledger.json`, and the page's assets, served by the bridge itself
 // so the page works without a network.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Router, type Response } from 'express';
 import type { LedgerReader } from '../../store/ledger.js';
@@ -27,10 +28,12 @@ const require = createRequire(import.meta.url);
 
 export function usageRoutes(deps: UsageDeps): Router {
   const router = Router();
-  const assets = new Map<string, { type: string; body: string }>([
-    [`/${ASSET_PATHS.uplotJs}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') }],
-    [`/${ASSET_PATHS.uplotCss}`, { type: 'text/css; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') }],
-    [`/${ASSET_PATHS.pageJs}`, { type: 'text/javascript; charset=utf-8', body: OPERATOR_PAGE_SCRIPT }],
+  // uPlot's files are found now (a missing one fails start-up) but read for each request: an idle
+  // sidecar does not hold the operator page's 53 KB of chart library.
+  const assets = new Map<string, { type: string; body: () => Promise<string | Buffer> }>([
+    [`/${ASSET_PATHS.uplotJs}`, { type: 'text/javascript; charset=utf-8', body: fromFile(require.resolve('uplot/dist/uPlot.iife.min.js')) }],
+    [`/${ASSET_PATHS.uplotCss}`, { type: 'text/css; charset=utf-8', body: fromFile(require.resolve('uplot/dist/uPlot.min.css')) }],
+    [`/${ASSET_PATHS.pageJs}`, { type: 'text/javascript; charset=utf-8', body: async () => OPERATOR_PAGE_SCRIPT }],
   ]);
 
   router.get('/', async (req, res) => {
@@ -54,10 +57,17 @@ export function usageRoutes(deps: UsageDeps): Router {
   });
 
   for (const [path, asset] of assets)
-    router.get(path, (_req, res) => void res.type(asset.type).setHeader('Cache-Control', 'public, max-age=3600').send(asset.body));
+    router.get(path, (_req, res, next) => {
+      asset.body().then((body) => void res.type(asset.type).setHeader('Cache-Control', 'public, max-age=3600').send(body), next);
+    });
   return router;
 }
 
 const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
 const attachment = (res: Response, name: string) => res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
 const stamp = (now: Date) => now.toISOString().slice(0, 10);
+
+function fromFile(path: string): () => Promise<Buffer> {
+  statSync(path);
+  return () => readFile(path);
+}
