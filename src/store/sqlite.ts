@@ -19,6 +19,7 @@ import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
 import { bind, stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
+import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer.js';
 
 export { SchemaMismatchError } from './migrate.js';
 
@@ -27,6 +28,8 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
   busyTimeoutMs?: number;
   /** The customer lock across processes (customer-lock.ts). */
   customerLock?: CustomerLockOptions;
+  /** WAL checkpoints in a worker thread (wal-checkpointer.ts); `false`: SQLite's own, on the event loop. */
+  checkpoints?: WalCheckpointOptions | false;
 }
 
 /** Another connection holds the lock this statement needs (SQLITE_BUSY, any extended code). */
@@ -168,6 +171,7 @@ class SqliteDriver implements Driver {
     private readonly connection: SqliteConnection,
     private readonly busyTimeoutMs: number,
     lockOptions: CustomerLockOptions | undefined,
+    private readonly checkpointer: WalCheckpointer | undefined,
   ) {
     // A batch that finds the database locked has changed nothing: it is retried whole.
     this.commits = new GroupCommit((batch) => this.whenFree(() => connection.transactionBatch(batch)));
@@ -190,6 +194,9 @@ class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     await this.commits.drain();
+    // The worker's connection closes first: the main connection, the last, then checkpoints what
+    // is left and removes the WAL.
+    await this.checkpointer?.stop();
     this.connection.close();
   }
 
@@ -230,7 +237,8 @@ export class SqliteStore extends SqlStore {
       connection.run(migrationScript('sqlite', SQLITE_MIGRATIONS, options.now ?? (() => new Date())));
       // From here on, waits for another process's lock are asynchronous (SqliteDriver.whenFree).
       db.exec('PRAGMA busy_timeout = 0');
-      return new SqliteStore(new SqliteDriver(connection, busyTimeoutMs, options.customerLock), options);
+      const checkpointer = path === ':memory:' || options.checkpoints === false ? undefined : new WalCheckpointer(db, path, options.checkpoints);
+      return new SqliteStore(new SqliteDriver(connection, busyTimeoutMs, options.customerLock, checkpointer), options);
     } catch (error) {
       db.close();
       throw error;
