@@ -15,9 +15,10 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { setTimeout as delay } from 'node:timers/promises';
 import { RowCustomerLock, type CustomerLockOptions } from './customer-lock.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
+import { positional } from './dialect.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
-import { bind, stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
+import { stepSync, type Driver, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer.js';
 
@@ -54,7 +55,7 @@ function sqliteValue(value: Param): SQLInputValue {
 
 /** One connection, its prepared statements, and how it runs a script's steps. */
 class SqliteConnection {
-  private readonly prepared = new Map<Statement, StatementSync>();
+  private readonly prepared = new Map<Statement, { statement: StatementSync; names: string[] }>();
   private readonly controls = new Map<string, StatementSync>();
 
   constructor(readonly db: DatabaseSync) {}
@@ -142,17 +143,20 @@ class SqliteConnection {
     }
     const rendered = step.statement.text.sqlite;
     if (!rendered) return step.want === 'rows' ? [] : 0;
-    let statement = this.prepared.get(step.statement);
-    if (!statement) {
-      statement = this.db.prepare(rendered.sql);
-      if (step.statement.arrays) statement.setReturnArrays(true);
-      this.prepared.set(step.statement, statement);
+    let prepared = this.prepared.get(step.statement);
+    if (!prepared) {
+      const { sql, names } = positional(rendered.sql);
+      prepared = { statement: this.db.prepare(sql), names };
+      if (step.statement.arrays) prepared.statement.setReturnArrays(true);
+      this.prepared.set(step.statement, prepared);
     }
-    const values = bind(step.statement, rendered, step.params);
-    const params: Record<string, SQLInputValue> = {};
-    rendered.params.forEach((name, i) => (params[name] = sqliteValue(values[i]!)));
-    if (step.want === 'count') return Number(statement.run(params).changes);
-    return statement.all(params) as StepResult;
+    const values = prepared.names.map((name) => {
+      const value = step.params[name];
+      if (value === undefined) throw new TypeError(`statement ${step.statement.name}: parameter :${name} is missing`);
+      return sqliteValue(value);
+    });
+    if (step.want === 'count') return Number(prepared.statement.run(...values).changes);
+    return prepared.statement.all(...values) as StepResult;
   }
 }
 
