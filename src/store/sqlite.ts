@@ -178,7 +178,12 @@ class SqliteDriver implements Driver {
     private readonly checkpointer: WalCheckpointer | undefined,
   ) {
     // A batch that finds the database locked has changed nothing: it is retried whole.
-    this.commits = new GroupCommit((batch) => this.whenFree(() => connection.transactionBatch(batch)));
+    this.commits = new GroupCommit((batch) =>
+      this.whenFree(() => {
+        connection.transactionBatch(batch);
+        checkpointer?.committed();
+      }),
+    );
     this.locks = new RowCustomerLock((script) => this.write(script), lockOptions);
   }
 

@@ -18,6 +18,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 export interface CheckpointWorkerData {
   path: string;
   intervalMs: number;
+  /** Checkpoints in a row with nothing to copy after which this thread ends itself. */
+  idleTicks: number;
 }
 
 /** What one checkpoint that found frames to copy did (PRAGMA wal_checkpoint's row). */
@@ -30,9 +32,9 @@ export interface CheckpointReport {
   ms: number;
 }
 
-export type WorkerMessage = { kind: 'report'; report: CheckpointReport } | { kind: 'stopped' };
+export type WorkerMessage = { kind: 'report'; report: CheckpointReport } | { kind: 'idle' } | { kind: 'stopped' };
 
-const { path, intervalMs } = workerData as CheckpointWorkerData;
+const { path, intervalMs, idleTicks } = workerData as CheckpointWorkerData;
 const port = parentPort!;
 const db = new DatabaseSync(path, { enableForeignKeyConstraints: false });
 // The syncs of a checkpoint are those of the connection running it: the main connection's.
@@ -41,7 +43,8 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const databaseFile = openSync(path, 'r');
 let lastCheckpointed = -1;
 
-function checkpointOnce(): void {
+/** Whether it found frames to copy. */
+function checkpointOnce(): boolean {
   const started = performance.now();
   let row: { busy: number; log: number; checkpointed: number } | undefined;
   try {
@@ -49,30 +52,39 @@ function checkpointOnce(): void {
   } catch (error) {
     // Another process's connection checkpointing or recovering the WAL: the next tick tries again.
     // Anything else ends this thread; the main connection then checkpoints for itself.
-    if (((error as { errcode?: number }).errcode ?? 0) % 256 === 5) return;
+    if (((error as { errcode?: number }).errcode ?? 0) % 256 === 5) return true;
     throw error;
   }
-  if (!row || row.log <= 0) return;
+  if (!row || row.log <= 0) return false;
   // Nothing new since the last one (the same WAL, copied as far as it could be).
-  if (row.checkpointed === lastCheckpointed && row.checkpointed === row.log) return;
+  if (row.checkpointed === lastCheckpointed && row.checkpointed === row.log) return false;
   // SQLite syncs the database file only when no commit came while it copied: flushed here either
   // way, so the main connection's checkpoint at the hard limit has nothing of ours to flush.
   fdatasyncSync(databaseFile);
   lastCheckpointed = row.checkpointed;
   port.postMessage({ kind: 'report', report: { log: row.log, checkpointed: row.checkpointed, ms: performance.now() - started } } satisfies WorkerMessage);
+  return true;
 }
 
-const timer = setInterval(checkpointOnce, intervalMs);
-
-port.on('message', (message: unknown) => {
-  if (message !== 'stop') return;
+/** A last checkpoint, then the connection closed and this thread let go (it exits). */
+function end(message: WorkerMessage): void {
   clearInterval(timer);
   try {
     checkpointOnce();
   } finally {
     closeSync(databaseFile);
     db.close();
-    port.postMessage({ kind: 'stopped' } satisfies WorkerMessage);
+    port.postMessage(message);
     port.close();
   }
+}
+
+let idle = 0;
+const timer = setInterval(() => {
+  idle = checkpointOnce() ? 0 : idle + 1;
+  if (idle >= idleTicks) end({ kind: 'idle' });
+}, intervalMs);
+
+port.on('message', (message: unknown) => {
+  if (message === 'stop') end({ kind: 'stopped' });
 });

@@ -12,8 +12,9 @@ import { seed, tempDir } from './helpers.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 
+/** A store whose worker starts at once (unless the test says otherwise). */
 function open(path: string, checkpoints: WalCheckpointOptions | false): SqliteStore {
-  const store = SqliteStore.open(path, { checkpoints });
+  const store = SqliteStore.open(path, { checkpoints: checkpoints && { startAfterCommits: 1, ...checkpoints } });
   onCleanup(() => store.close());
   return store;
 }
@@ -152,6 +153,28 @@ describe('SQLite WAL checkpoints', () => {
     // The hard limit plus one commit.
     await writeBounded(store, path, alice!.id, 700);
     expect(errors).toEqual([]);
+  });
+
+  it('start only once the store is busy, end after a while with nothing to copy, and start again when busy', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    let starts = 0;
+    let exited!: () => void;
+    const idle = new Promise<void>((resolve) => (exited = resolve));
+    const store = open(path, { startAfterCommits: 5, intervalMs: 5, idleTicks: 3, onStart: () => starts++, onExit: () => exited() });
+    const { alice } = await seed(store);
+    // Seeding is one or two commits; three more make four or five within the second.
+    await writeAudits(store, alice!.id, 2, 1);
+    const before = starts;
+    await writeAudits(store, alice!.id, 10, 1);
+    expect(before).toBe(0);
+    expect(starts).toBe(1);
+    // Nothing more to copy: the worker ends itself, and the main connection is back on SQLite's default.
+    await idle;
+    expect(auditsInDatabaseFile(path)).toBe(12);
+    await writeAudits(store, alice!.id, 10, 1);
+    expect(starts).toBe(2);
+    await store.close();
+    expect(auditsAfterReopen(path)).toBe(22);
   });
 
   it('are not needed for a database in memory: no worker', async () => {
