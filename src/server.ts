@@ -86,7 +86,7 @@ export async function startBridge(config: BridgeConfig, options: BridgeOptions):
   const schedulerConcurrency = options.scheduler?.concurrency ?? defaultSchedulerOptions('').concurrency;
   // Every port conflict at once, before anything is opened or started (each listen still names its own, should a port be taken meanwhile).
   if (options.listen !== false) await checkPorts(config);
-  const store = await openConfiguredStore(config, schedulerConcurrency);
+  const store = await openConfiguredStore(config, schedulerConcurrency, logger);
   const closers: Closers = [() => store.close()];
   const drainers: Drainers = [];
   const metrics = new BridgeMetrics({ store, now, logger });
@@ -353,9 +353,11 @@ async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger
 }
 
 /** The SQLite file BRIDGE_DB names, or DATABASE_URL's database; a file SQLite cannot use is a configuration problem naming BRIDGE_DB. */
-async function openConfiguredStore({ env }: BridgeConfig, schedulerConcurrency: number): Promise<Store> {
+async function openConfiguredStore({ env }: BridgeConfig, schedulerConcurrency: number, logger: Logger): Promise<Store> {
+  // The bridge's own connection then checkpoints the WAL itself, as SQLite does by default.
+  const onCheckpointWorkerError = (error: unknown) => logger.warn({ err: error }, 'the SQLite WAL checkpoint worker stopped; checkpoints run on the event loop again');
   try {
-    return await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL, schedulerConcurrency });
+    return await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL, schedulerConcurrency, onCheckpointWorkerError });
   } catch (error) {
     if (env.DATABASE_URL) throw error;
     throw new ConfigError([`BRIDGE_DB ${env.BRIDGE_DB} cannot be used as the SQLite store (${(error as Error).message})`]);

@@ -86,3 +86,20 @@ export function render(dialect: DialectName, sql: string): Rendered {
   });
   return { sql: text, params };
 }
+
+/**
+ * For SQLite's driver: a statement's `:name` parameters as anonymous `?`s, and the name each
+ * takes its value from (a name used twice is bound twice). node:sqlite binds positional values
+ * about three times faster than an object of named ones, which it matches by name on every run
+ * (3-4 µs against 7-11 µs for the audit insert's nine parameters, on the shared machine), and the
+ * store runs about twenty statements per scheduled change.
+ */
+export function positional(sql: string): { sql: string; names: string[] } {
+  const names: string[] = [];
+  const text = sql.replace(PARAMETER, (match, name: string | undefined) => {
+    if (name === undefined) return match;
+    names.push(name);
+    return '?';
+  });
+  return { sql: text, names };
+}

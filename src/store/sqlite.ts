@@ -15,11 +15,13 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { setTimeout as delay } from 'node:timers/promises';
 import { RowCustomerLock, type CustomerLockOptions } from './customer-lock.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
+import { positional } from './dialect.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
-import { bind, stepSync, type Driver, type WriteOptions, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
+import { stepSync, type Driver, type WriteOptions, type Param, type Script, type Statement, type Step, type StepResult } from './script.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import type { CustomerLockHold } from './store.js';
+import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer.js';
 
 export { SchemaMismatchError } from './migrate.js';
 
@@ -28,6 +30,8 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
   busyTimeoutMs?: number;
   /** The customer lock across processes (customer-lock.ts). */
   customerLock?: CustomerLockOptions;
+  /** WAL checkpoints in a worker thread (wal-checkpointer.ts); `false`: SQLite's own, on the event loop. */
+  checkpoints?: WalCheckpointOptions | false;
 }
 
 /** Another connection holds the lock this statement needs (SQLITE_BUSY, any extended code). */
@@ -52,7 +56,7 @@ function sqliteValue(value: Param): SQLInputValue {
 
 /** One connection, its prepared statements, and how it runs a script's steps. */
 class SqliteConnection {
-  private readonly prepared = new Map<Statement, StatementSync>();
+  private readonly prepared = new Map<Statement, { statement: StatementSync; names: string[] }>();
   private readonly controls = new Map<string, StatementSync>();
 
   constructor(readonly db: DatabaseSync) {}
@@ -140,17 +144,20 @@ class SqliteConnection {
     }
     const rendered = step.statement.text.sqlite;
     if (!rendered) return step.want === 'rows' ? [] : 0;
-    let statement = this.prepared.get(step.statement);
-    if (!statement) {
-      statement = this.db.prepare(rendered.sql);
-      if (step.statement.arrays) statement.setReturnArrays(true);
-      this.prepared.set(step.statement, statement);
+    let prepared = this.prepared.get(step.statement);
+    if (!prepared) {
+      const { sql, names } = positional(rendered.sql);
+      prepared = { statement: this.db.prepare(sql), names };
+      if (step.statement.arrays) prepared.statement.setReturnArrays(true);
+      this.prepared.set(step.statement, prepared);
     }
-    const values = bind(step.statement, rendered, step.params);
-    const params: Record<string, SQLInputValue> = {};
-    rendered.params.forEach((name, i) => (params[name] = sqliteValue(values[i]!)));
-    if (step.want === 'count') return Number(statement.run(params).changes);
-    return statement.all(params) as StepResult;
+    const values = prepared.names.map((name) => {
+      const value = step.params[name];
+      if (value === undefined) throw new TypeError(`statement ${step.statement.name}: parameter :${name} is missing`);
+      return sqliteValue(value);
+    });
+    if (step.want === 'count') return Number(prepared.statement.run(...values).changes);
+    return prepared.statement.all(...values) as StepResult;
   }
 }
 
@@ -169,9 +176,15 @@ class SqliteDriver implements Driver {
     private readonly connection: SqliteConnection,
     private readonly busyTimeoutMs: number,
     lockOptions: CustomerLockOptions | undefined,
+    private readonly checkpointer: WalCheckpointer | undefined,
   ) {
     // A batch that finds the database locked has changed nothing: it is retried whole.
-    this.commits = new GroupCommit((batch) => this.whenFree(() => connection.transactionBatch(batch)));
+    this.commits = new GroupCommit((batch) =>
+      this.whenFree(() => {
+        connection.transactionBatch(batch);
+        checkpointer?.committed();
+      }),
+    );
     this.locks = new RowCustomerLock({ write: (script) => this.commits.submit(script), read: (script) => this.read(script) }, lockOptions);
   }
 
@@ -191,6 +204,9 @@ class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     await this.commits.drain();
+    // The worker's connection closes first: the main connection, the last, then checkpoints what
+    // is left and removes the WAL.
+    await this.checkpointer?.stop();
     this.connection.close();
   }
 
@@ -231,7 +247,8 @@ export class SqliteStore extends SqlStore {
       connection.run(migrationScript('sqlite', SQLITE_MIGRATIONS, options.now ?? (() => new Date())));
       // From here on, waits for another process's lock are asynchronous (SqliteDriver.whenFree).
       db.exec('PRAGMA busy_timeout = 0');
-      return new SqliteStore(new SqliteDriver(connection, busyTimeoutMs, options.customerLock), options);
+      const checkpointer = path === ':memory:' || options.checkpoints === false ? undefined : new WalCheckpointer(db, path, options.checkpoints);
+      return new SqliteStore(new SqliteDriver(connection, busyTimeoutMs, options.customerLock, checkpointer), options);
     } catch (error) {
       db.close();
       throw error;

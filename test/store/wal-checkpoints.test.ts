@@ -1,0 +1,188 @@
+// SQLite only: the WAL is checkpointed by a worker thread, not by a commit on the event loop
+// (src/store/wal-checkpointer.ts), and stays bounded whatever the worker does.
+import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
+import type { CheckpointReport, WalCheckpointOptions } from '../../src/store/wal-checkpointer.js';
+import { onCleanup } from './cleanup.js';
+import { seed, tempDir } from './helpers.js';
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+
+/** A store whose worker starts at once (unless the test says otherwise). */
+function open(path: string, checkpoints: WalCheckpointOptions | false): SqliteStore {
+  const store = SqliteStore.open(path, { checkpoints: checkpoints && { startAfterCommits: 1, ...checkpoints } });
+  onCleanup(() => store.close());
+  return store;
+}
+
+/** Reports as they come, and a wait for the first one (from now on) that satisfies `test`. */
+function reports() {
+  const waiters: { test: (r: CheckpointReport) => boolean; resolve: (r: CheckpointReport) => void }[] = [];
+  return {
+    onReport(report: CheckpointReport) {
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.test(report)) waiter.resolve(report);
+        else waiters.push(waiter);
+      }
+    },
+    next: (test: (r: CheckpointReport) => boolean = () => true) => new Promise<CheckpointReport>((resolve) => waiters.push({ test, resolve })),
+  };
+}
+
+/** `count` audit records of about a page each (a 4,000-character detail), committed `perCommit` at a time. */
+async function writeAudits(store: Store, customerId: number, count: number, perCommit: number): Promise<void> {
+  for (let done = 0; done < count; done += perCommit) {
+    const n = Math.min(perCommit, count - done);
+    // Submitted in one round of the event loop: one group commit.
+    await Promise.all(Array.from({ length: n }, (_, i) => store.appendAudit({ actor: 'operator', action: 'note', customerId, outcome: 'noted', detail: `${done + i}:`.padEnd(4_000, 'x') })));
+  }
+}
+
+/** The audit records the database file holds by itself, without its WAL (a copy of it alone, opened elsewhere). */
+function auditsInDatabaseFile(path: string): number {
+  const copy = join(tempDir(), 'copy.db');
+  copyFileSync(path, copy);
+  const db = new DatabaseSync(copy, { readOnly: true });
+  try {
+    return Number(db.prepare('SELECT count(*) AS n FROM audit_log').get()!.n);
+  } finally {
+    db.close();
+  }
+}
+
+/** Frames the WAL file has room for: the most it ever held (SQLite reuses it from the start after a checkpoint). */
+function walFramesHighWater(path: string): number {
+  const pageSize = 4_096;
+  return (statSync(`${path}-wal`).size - 32) / (pageSize + 24);
+}
+
+/**
+ * Writes about 3,000 pages (below the 4,000-page default hard limit) 50 records (about 100 pages)
+ * a commit; the WAL must never have held more than `maxFrames`, and every record is there after close.
+ */
+async function writeBounded(store: Store, path: string, customerId: number, maxFrames: number): Promise<void> {
+  await writeAudits(store, customerId, 3_000, 50);
+  expect(walFramesHighWater(path)).toBeLessThan(maxFrames);
+  await store.close();
+  expect(auditsAfterReopen(path)).toBe(3_000);
+}
+
+function auditsAfterReopen(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number(db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'note'").get()!.n);
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite WAL checkpoints', () => {
+  it('are run by the worker while the event loop is free: the database file holds the commits without its WAL', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const seen = reports();
+    const store = open(path, { intervalMs: 5, onReport: seen.onReport });
+    const { alice } = await seed(store);
+    // About 50 pages, far below any automatic checkpoint of the main connection (4,000 here, 1,000 SQLite's default).
+    await writeAudits(store, alice!.id, 50, 10);
+    expect(walFramesHighWater(path)).toBeLessThan(1_000);
+    let inFile = 0;
+    // Each complete checkpoint reported after the writes; the first may have begun before the last commit.
+    while (inFile < 50) {
+      await seen.next((r) => r.checkpointed === r.log);
+      inFile = auditsInDatabaseFile(path);
+    }
+    expect(inFile).toBe(50);
+    await store.close();
+    expect(auditsAfterReopen(path)).toBe(50);
+  });
+
+  it('stop with the store: the worker has ended when close returns, and the last connection removed the WAL', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    let ended = false;
+    const store = open(path, { onExit: () => (ended = true) });
+    const { alice } = await seed(store);
+    await writeAudits(store, alice!.id, 20, 5);
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    expect(ended).toBe(false);
+    await store.close();
+    expect(ended).toBe(true);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(auditsAfterReopen(path)).toBe(20);
+  });
+
+  it('stop with the store even when the worker does not answer: terminated after the stop timeout', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    let ended = false;
+    const store = open(path, { workerUrl: fixture('checkpoint-worker-deaf.mjs'), stopTimeoutMs: 200, onExit: () => (ended = true) });
+    const { alice } = await seed(store);
+    await writeAudits(store, alice!.id, 20, 5);
+    await store.close();
+    expect(ended).toBe(true);
+    expect(auditsAfterReopen(path)).toBe(20);
+  });
+
+  it("fall back to the main connection at SQLite's default when the worker fails: the WAL stays bounded, nothing is lost", async () => {
+    const path = join(tempDir(), 'bridge.db');
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    const errors: unknown[] = [];
+    const store = open(path, { workerUrl: fixture('checkpoint-worker-crashes.mjs'), onError: (error) => (errors.push(error), failed()) });
+    const { alice } = await seed(store);
+    await failure;
+    expect(String(errors[0])).toMatch(/failed on start/);
+    // SQLite's default (1,000 pages) plus one commit; only the fallback checkpoints below the hard limit.
+    await writeBounded(store, path, alice!.id, 1_200);
+  });
+
+  it("without the worker are SQLite's own, at its default", async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const store = open(path, false);
+    const { alice } = await seed(store);
+    await writeBounded(store, path, alice!.id, 1_200);
+  });
+
+  it('run on the main connection past the hard limit when the worker stalls', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const errors: unknown[] = [];
+    const store = open(path, { workerUrl: fixture('checkpoint-worker-idle.mjs'), hardLimitPages: 500, onError: (error) => errors.push(error) });
+    const { alice } = await seed(store);
+    // The hard limit plus one commit.
+    await writeBounded(store, path, alice!.id, 700);
+    expect(errors).toEqual([]);
+  });
+
+  it('start only once the store is busy, end after a while with nothing to copy, and start again when busy', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    let starts = 0;
+    let exited!: () => void;
+    const idle = new Promise<void>((resolve) => (exited = resolve));
+    const store = open(path, { startAfterCommits: 5, intervalMs: 5, idleTicks: 3, onStart: () => starts++, onExit: () => exited() });
+    const { alice } = await seed(store);
+    // Seeding is one or two commits; three more make four or five within the second.
+    await writeAudits(store, alice!.id, 2, 1);
+    const before = starts;
+    await writeAudits(store, alice!.id, 10, 1);
+    expect(before).toBe(0);
+    expect(starts).toBe(1);
+    // Nothing more to copy: the worker ends itself, and the main connection is back on SQLite's default.
+    await idle;
+    expect(auditsInDatabaseFile(path)).toBe(12);
+    await writeAudits(store, alice!.id, 10, 1);
+    expect(starts).toBe(2);
+    await store.close();
+    expect(auditsAfterReopen(path)).toBe(22);
+  });
+
+  it('are not needed for a database in memory: no worker', async () => {
+    const errors: unknown[] = [];
+    const store = open(':memory:', { workerUrl: fixture('checkpoint-worker-crashes.mjs'), onError: (error) => errors.push(error) });
+    const { alice } = await seed(store);
+    await writeAudits(store, alice!.id, 10, 5);
+    await store.close();
+    expect(errors).toEqual([]);
+  });
+});
