@@ -1,7 +1,9 @@
 // The core use cases called as the edge and the scheduler call them: the request's deadline
 // reaches every v3 call they make, and a dry run reads but writes nothing.
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isV3Error, type PlannedV3Call } from '../../src/core/index.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { DEMO, startTestBridge, type TestBridge } from '../helpers/bridge.js';
 import { DEMO_KEY, SECOND_RESELLER_KEY, startTestSimulator, type Simulator } from '../helpers/simulator.js';
 import { validateV3Request } from '../helpers/v3-contract.js';
@@ -132,3 +134,47 @@ describe('dry runs', () => {
   });
 });
 
+
+describe("the customer's lock across processes (SQLite)", () => {
+  it('an immediate change whose customer another process wrote while it read v3 is computed again from what v3 holds then: no add-on is lost', async () => {
+    const { bridge, sim, reseller } = await start();
+    const accountId = DEMO.accounts.user4;
+    const offeringsPath = `/v3/partners/accounts/${accountId}/offerings`;
+    const expertServices = { name: 'org.ei.expert_services.v1', type: 'addon' as const, quantity: 1 };
+    // The operator CLI, say: another connection to the bridge's file.
+    const other = SqliteStore.open(join(bridge.dir, 'bridge.db'));
+    const customer = (await other.findCustomer({ reseller: reseller.api_user, username: 'user4' }))!;
+    // The state answers late: the offerings the bridge read are already stale when its GETs are both in.
+    sim.faults.latency(300, 'GetAccountState');
+
+    const change = bridge.core.applyImmediateChange({
+      reseller,
+      target: { username: 'user4' },
+      request: { kind: 'upgrade', packageName: 'Gold Package', ips: ['255.255.255.0'], ipGroups: [] },
+      actor: 'legacy',
+      action: 'immediate_upgrade',
+      deadline: Date.now() + 10_000,
+    });
+    // Once the bridge has read the offerings (and waits for the state), the other process takes the
+    // customer's lock and adds an add-on upstream.
+    await vi.waitFor(() => expect(sim.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(expect.arrayContaining([offeringsPath, `/v3/partners/accounts/${accountId}/state`])));
+    await other.withCustomerLock(customer.id, async () => {
+      const current = sim.account(accountId)!.offerings;
+      const put = await fetch(`${sim.url}${offeringsPath}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ offerings: [...current, expertServices] }),
+      });
+      expect(put.status).toBe(200);
+    });
+    await other.close();
+
+    expect((await change).kind).toBe('applied');
+    expect(sim.account(accountId)!.offerings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'org.ei.gold.v1', type: 'package' }), expect.objectContaining(expertServices)]),
+    );
+    // Its first look was stale: it read the offerings again, under the lock.
+    expect(sim.requests.filter((r) => r.method === 'GET' && r.path === offeringsPath)).toHaveLength(2);
+    expect((await bridge.store.listAudit({ customerId: customer.id })).map((a) => [a.action, a.outcome])).toEqual([['immediate_upgrade', 'applied']]);
+  });
+});
