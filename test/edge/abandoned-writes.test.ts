@@ -1,6 +1,7 @@
 // Issue 9's reproducer 2, end to end: abandoned slow attempts never overwrite a newer change, and a
 // write applied but never recorded is settled by the next one (README "Uncertain writes").
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../../harness/processes.js';
 import {
   GRACE_MS,
   PUT_LATENCY_MS,
@@ -9,7 +10,6 @@ import {
   lastRecordedOfferings,
   useUncertainWritesBridge,
   waitForSettleTime,
-  waitUntil,
 } from './uncertain-writes-support.js';
 
 const { current, sim, offeringsOf, post } = useUncertainWritesBridge();
@@ -34,7 +34,7 @@ describe('reproducer 2: abandoned slow attempts landing after a newer change', (
     expect(sim().requests.filter((r) => r.method === 'PUT').length).toBe(sent);
 
     // The abandoned attempts land; then the grace period ends and the newer change goes through.
-    await waitUntil(() => sim().writes(USER4).offerings >= sent, 'every abandoned attempt landed');
+    await waitUntil('every abandoned attempt landed', () => sim().writes(USER4).offerings >= sent);
     expect(offeringsOf(USER4)).toContain('org.ei.basic.v1:1');
     sim().faults.clear();
     await waitForSettleTime(b, user4.id);

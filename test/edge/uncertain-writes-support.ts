@@ -3,6 +3,7 @@
 // late writes and grace periods run side by side.
 import request from 'supertest';
 import { expect } from 'vitest';
+import { waitUntil } from '../../harness/processes.js';
 import type { TestBridge } from '../helpers/bridge.js';
 import { AUTH, DEMO, useTestBridge } from '../helpers/bridge.js';
 
@@ -35,14 +36,6 @@ export function useUncertainWritesBridge() {
   };
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export async function customerOf(bridge: TestBridge, ref: { username: string } | { businessUid: string }) {
   const customer = await bridge.store.findCustomer('username' in ref ? { reseller: DEMO.apiUser, username: ref.username } : ref);
   return customer!;
@@ -52,7 +45,7 @@ export async function customerOf(bridge: TestBridge, ref: { username: string } |
 export async function waitForSettleTime(bridge: TestBridge, customerId: number): Promise<void> {
   const [intent] = (await bridge.store.listIntents({ customerId })).slice(-1);
   expect(intent).toBeDefined();
-  await waitUntil(() => Date.now() >= Date.parse(intent!.settleAfter), 'the write can be settled');
+  await waitUntil('the write can be settled', () => Date.now() >= Date.parse(intent!.settleAfter));
 }
 
 /** The offerings the customer's last audit record with offerings says it is on. */

@@ -1,6 +1,7 @@
 // Issue 9's reproducer 1, end to end: a write that happened, then refusals, is never answered
 // "nothing was changed" (README "Uncertain writes").
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../../harness/processes.js';
 import {
   BUSINESS,
   DEMO,
@@ -10,7 +11,6 @@ import {
   lastRecordedOfferings,
   useUncertainWritesBridge,
   waitForSettleTime,
-  waitUntil,
 } from './uncertain-writes-support.js';
 
 const { current, sim, offeringsOf, post, directoryChange } = useUncertainWritesBridge();
@@ -24,7 +24,7 @@ describe('reproducer 1: a write that happened, then refusals', () => {
     await post('task=scheduled_downgrade&user=user4&package=Basic Package').expect(200);
     sim().faults.answerLate(PUT_LATENCY_MS, 1, 'UpdateAccountOffering');
     const answer = post(UPGRADE).then((res) => res);
-    await waitUntil(() => sim().writes(USER4).offerings >= 1, 'the simulator applied the PUT');
+    await waitUntil('the simulator applied the PUT', () => sim().writes(USER4).offerings >= 1);
     // The next answers are 503s: the PUT's retries (and, with `alsoReads`, the read-back too).
     sim().faults.failNext(5, 503, alsoReads ? undefined : 'UpdateAccountOffering');
     const res = await answer;
@@ -54,7 +54,7 @@ describe('reproducer 1: a write that happened, then refusals', () => {
     expect(held.status).toBe(409);
     expect(held.text).toMatch(/earlier change of this user may have been applied/);
     const [intent] = await b.store.listIntents({ customerId: user4.id });
-    await waitUntil(() => Date.now() >= Date.parse(intent!.settleAfter), 'the first attempt can no longer land');
+    await waitUntil('the first attempt can no longer land', () => Date.now() >= Date.parse(intent!.settleAfter));
     expect((await post(next)).status).toBe(200);
   });
 
@@ -97,7 +97,7 @@ describe('reproducer 1: a write that happened, then refusals', () => {
     const business = await customerOf(b, { businessUid: BUSINESS });
     sim().faults.answerLate(PUT_LATENCY_MS, 1, 'UpdateAccountOffering');
     const answer = directoryChange('package_name=platinum20&edit_tags=vip').then((res) => res);
-    await waitUntil(() => sim().writes(DEMO.accounts.business).offerings >= 1, 'the simulator applied the PUT');
+    await waitUntil('the simulator applied the PUT', () => sim().writes(DEMO.accounts.business).offerings >= 1);
     sim().faults.failNext(5, 503);
     const res = await answer;
     sim().faults.clear();

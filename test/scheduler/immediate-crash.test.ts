@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { entries, runNode, startNode, startSimulatorProcess, type NodeProcess, type StartedSimulator } from '../../harness/processes.js';
+import { entries, runNode, startNode, startSimulatorProcess, waitUntil, type NodeProcess, type StartedSimulator } from '../../harness/processes.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { AUTH, DEMO, demoMappings } from '../helpers/bridge.js';
@@ -46,16 +46,6 @@ afterAll(async () => {
     await admin.end();
   }
 });
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const STORES = [
   { name: 'sqlite', db: (dir: string) => ({ BRIDGE_DB: join(dir, 'bridge.db') }) },
@@ -105,7 +95,7 @@ describe.each(STORES)('$name: a bridge killed after v3 applied an immediate upgr
     // The upgrade's PUT is applied by v3, its answer held back; the bridge dies right then.
     await sim.setFaults({ lateWrite: { count: 1, delayMs: 60_000 } });
     const upgrade = legacy(first.url, 'task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0').catch(() => undefined);
-    await waitFor('v3 applied the PUT', async () => (await sim.writes(USER4)).offerings >= 1);
+    await waitUntil('v3 applied the PUT', async () => (await sim.writes(USER4)).offerings >= 1);
     await first.bridge.kill();
     await upgrade;
     await sim.clearFaults();
@@ -121,7 +111,7 @@ describe.each(STORES)('$name: a bridge killed after v3 applied an immediate upgr
       // Restarted with its scheduler: the dead process's write starts its grace period at start-up,
       // and a pass after it settles the write by reading v3 back, superseding the downgrade.
       const second = await startBridge({ BRIDGE_SCHEDULER: 'on', BRIDGE_SCHEDULER_INTERVAL_MS: '100', BRIDGE_SCHEDULER_JITTER_MS: '0' });
-      await waitFor('the restarted bridge superseded the downgrade', async () => (await store.listPending(DEMO.apiUser, { username: 'user4' })).length === 0);
+      await waitUntil('the restarted bridge superseded the downgrade', async () => (await store.listPending(DEMO.apiUser, { username: 'user4' })).length === 0);
       // The operator's pass (as in the issue): it settles the write first, then has nothing to apply.
       const pass = await runNode(entries.cli, { name: 'bridge CLI', args: ['run-scheduler', '--now', '2099-01-01', '--json'], env });
       expect(pass.code, pass.stderr).toBe(0);

@@ -3,6 +3,7 @@
 // can be settled; passes settle what is settleable; a dry run writes no intent.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../harness/processes.js';
 import { AUTH } from '../helpers/bridge.js';
 import { DEMO, auditOutcomes, customerId, expectSuccess, listedChangeOf, offeringsOf, startClockedBridge, type ClockedBridge } from './support.js';
 
@@ -29,14 +30,14 @@ const sim = () => bridge!.simulator!;
 
 /** Once v3 has applied user4's PUT (its answer held back), the read-back that follows is refused. */
 async function appliedThenReadBackRefused(): Promise<void> {
-  while (sim().writes(DEMO.accounts.user4).offerings === 0) await new Promise((r) => setTimeout(r, 2));
+  await waitUntil('v3 applied the PUT', () => sim().writes(DEMO.accounts.user4).offerings > 0, { intervalMs: 2 });
   sim().faults.failNext(1, 503, 'ListAccountOffering');
 }
 
 async function untilSettleable(b: ClockedBridge, customer: number): Promise<void> {
   const [intent] = await b.store.listIntents({ customerId: customer, unsettled: true });
   expect(intent).toBeDefined();
-  while (Date.now() < Date.parse(intent!.settleAfter)) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('the intent is settleable', () => Date.now() >= Date.parse(intent!.settleAfter));
 }
 
 describe('a due change and an unsettled write of its customer', () => {
