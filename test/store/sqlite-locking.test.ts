@@ -220,6 +220,16 @@ describe('a lazy customer hold (the lock row taken by the first write)', () => {
     expect(await store.listAudit({ customerId: alice!.id })).toHaveLength(2);
   });
 
+  it('writes nothing at all, not even a lock row, when its work only reads (a refused or rejected change)', async () => {
+    const { store, path } = openTemp();
+    const { alice } = await seed(store);
+    expect(await store.withCustomerLock(alice!.id, async () => (await store.listAudit({ customerId: alice!.id })).length, { lazy: true })).toBe(0);
+    await expect(store.withCustomerLock(alice!.id, async () => Promise.reject(new Error('rejected')), { lazy: true })).rejects.toThrow('rejected');
+    const db = new DatabaseSync(path, { readOnly: true });
+    expect({ ...db.prepare('SELECT count(*) AS rows FROM customer_locks').get() }).toEqual({ rows: 0 });
+    db.close();
+  });
+
   it('writes nothing and runs again under the lock when another process held the customer since it started', async () => {
     const { store, path } = openTemp();
     const { alice } = await seed(store);
