@@ -235,7 +235,9 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
   /**
    * One transaction after a successful immediate write upstream (or a confirmed no-op):
    * supersedes the customer's listed pending change, applies `update`, appends `audit`, and
-   * (with `intent`) settles that write's intent as applied.
+   * (with `intent`) settles that write's intent as applied. It is the last write of its
+   * customer hold (withCustomerLock): the SQLite lock row is released in the same transaction,
+   * and a later write in the hold is refused.
    */
   recordImmediateChange(customerId: number, update: CustomerUpdate, audit: AuditInput, intent?: IntentCompletion): Promise<void>;
   /** Tags and subscription params only (a directory call with no package change). */
