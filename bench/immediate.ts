@@ -10,7 +10,7 @@ import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type Runn
 import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
 import { benchStartSettings, describeNodeFlags, parseStartSettings, settingsWords } from './start-flags.js';
 import { Samples } from './stats.js';
-import { summariseProfile, type ProfileSummary } from './profile-summary.js';
+import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { CpuMeter, profiled } from './usage.js';
 import { createWorld } from './world.js';
 
@@ -264,21 +264,11 @@ async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridg
     summaries.push(summariseProfile(path));
     paths.push(path);
   }
-  const [b, f, base] = summaries as [ProfileSummary, ProfileSummary, ProfileSummary | undefined];
-  const busyShare = (s: ProfileSummary, category: string) => {
-    const samples = s.shares.find((share) => share.category === category)?.samples ?? 0;
-    return category === 'idle' ? `${pct(samples / s.total)} of all` : pct(samples / (s.total - s.idle));
-  };
-  const categories = [...new Set([...b.shares, ...f.shares, ...(base?.shares ?? [])].map((share) => share.category))];
-  say(`\nWhere the time goes: CPU profiles under the closed loop (${params.probeConcurrency} concurrent, ${params.probeMs / 1000} s; ${paths.join(', ')}), share of busy samples:`);
-  const header = base ? ['part', 'bridge', 'floor', 'bridge, baseline build'] : ['part', 'bridge', 'floor'];
-  say(table(header, categories.map((category) => [category, busyShare(b, category), busyShare(f, category), ...(base ? [busyShare(base, category)] : [])])));
-  say('\nBridge: functions with the most self time (busy samples):');
-  say(table(['function', 'share'], b.topFunctions.map((fn) => [fn.name, pct(fn.samples / (b.total - b.idle))])));
-  if (base) {
-    say('\nBaseline build: functions with the most self time (busy samples):');
-    say(table(['function', 'share'], base.topFunctions.map((fn) => [fn.name, pct(fn.samples / (base.total - base.idle))])));
-  }
+  const names = baseline ? ['bridge', 'floor', 'bridge, baseline build'] : ['bridge', 'floor'];
+  printProfiles(
+    `Where the time goes: CPU profiles under the closed loop (${params.probeConcurrency} concurrent, ${params.probeMs / 1000} s; ${paths.join(', ')}), share of busy samples:`,
+    summaries.map((summary, i) => ({ name: names[i]!, summary })),
+    [0, ...(baseline ? [2] : [])],
+  );
 }
 
-const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

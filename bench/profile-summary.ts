@@ -4,6 +4,7 @@
 // step) counts for the nearest caller that has one, so `writev` under node:net is HTTP I/O and a
 // SQLite step under src/store is the store.
 import { readFileSync } from 'node:fs';
+import { say, table } from './report.js';
 
 interface ProfileNode {
   id: number;
@@ -100,3 +101,24 @@ function shortUrl(url: string): string {
   const dist = url.indexOf('/dist/');
   return dist >= 0 ? url.slice(dist + '/dist/'.length) : url;
 }
+
+/**
+ * Prints profiles side by side: each part's share of the busy samples (idle as a share of all),
+ * then the functions with the most self time for the profiles at `detailed`.
+ */
+export function printProfiles(title: string, profiles: { name: string; summary: ProfileSummary }[], detailed: number[] = [0]): void {
+  const share = (s: ProfileSummary, category: string) => {
+    const samples = s.shares.find((entry) => entry.category === category)?.samples ?? 0;
+    return category === 'idle' ? `${pct(samples / s.total)} of all` : pct(samples / (s.total - s.idle));
+  };
+  const categories = [...new Set(profiles.flatMap((p) => p.summary.shares.map((entry) => entry.category)))];
+  say(`\n${title}`);
+  say(table(['part', ...profiles.map((p) => p.name)], categories.map((category) => [category, ...profiles.map((p) => share(p.summary, category))])));
+  for (const i of detailed) {
+    const { name, summary } = profiles[i]!;
+    say(`\n${name}: functions with the most self time (busy samples):`);
+    say(table(['function', 'share'], summary.topFunctions.map((fn) => [fn.name, pct(fn.samples / (summary.total - summary.idle))])));
+  }
+}
+
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

@@ -1,8 +1,10 @@
 // The bridge's scheduler in a process of its own, for benchmark 3: starts the bridge
 // from the environment (as `npm start` would, without listening), runs one pass over
 // the due changes, and prints its result line (scheduler-result.ts).
-// Argument: JSON of scheduler options to override (batchSize, concurrency).
-import { writeSync } from 'node:fs';
+// Argument: JSON of scheduler options to override (batchSize, concurrency). With
+// BENCH_CPU_PROFILE set, the pass (and only the pass) runs under the V8 CPU profiler and the
+// profile is written to that path.
+import { writeFileSync, writeSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
@@ -24,7 +26,7 @@ try {
   const rssBeforePass = procStatusField(process.pid, 'VmRSS');
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const pass = await bridge.scheduler.runPass(new Date());
+  const pass = await profiledIfAsked(() => bridge.scheduler.runPass(new Date()));
   const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   const appliedInStore = (await bridge.store.listChanges({ statuses: ['applied'] })).length;
@@ -34,4 +36,21 @@ try {
   writeSync(1, `${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 } finally {
   await bridge.close();
+}
+
+async function profiledIfAsked<T>(work: () => Promise<T>): Promise<T> {
+  const path = process.env.BENCH_CPU_PROFILE;
+  if (!path) return work();
+  const session = new (await import('node:inspector/promises')).Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    writeFileSync(path, JSON.stringify(profile));
+  }
 }

@@ -2,10 +2,13 @@
 // its own process; the scheduler runs in a child process (its own RSS), once on SQLite and once
 // on PostgreSQL (a schema unique to the run, dropped afterwards).
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import type { SchedulerOptions } from '../src/scheduler/due-change-runner.js';
 import { compiled } from './paths.js';
+import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
 import { count, micros, mib, perSecond, say, section, table, verdict } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
@@ -20,6 +23,8 @@ export interface SchedulerParams {
   options: Partial<Pick<SchedulerOptions, 'batchSize' | 'concurrency'>>;
   /** The PostgreSQL server for the second run (a fresh schema is made in it). */
   databaseUrl: string;
+  /** `--profile`: after the measured passes, one more SQLite pass under the CPU profiler (not measured), summarised. */
+  profileDir?: string | undefined;
 }
 
 const TARGET_PER_SECOND = 2_000;
@@ -46,15 +51,24 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
       rows.push([kind, `failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`]);
     }
   }
+  const profile = params.profileDir ? await profileOnePass(params, params.profileDir) : undefined;
   say(
     table(
       ['store', 'changes', 'pass time', 'throughput', 'CPU/change', 'simulator CPU/change', 'claimed', 'applied', 'retried', 'failed', 'applied in store', 'on target upstream', 'RSS before pass', 'peak RSS', `>= ${TARGET_PER_SECOND}/s`],
       rows.map((row) => [...row, ...Array<string>(15 - row.length).fill('')]),
     ),
   );
+  if (profile) printProfiles(`Where the pass's time goes: a CPU profile of one more SQLite pass (${profile.path}), share of busy samples:`, [{ name: 'scheduler pass', summary: profile.summary }]);
 }
 
-async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<string[]> {
+async function profileOnePass(params: SchedulerParams, dir: string): Promise<{ path: string; summary: ProfileSummary }> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `scheduler-sqlite-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  await drainOnce('SQLite', params, path);
+  return { path, summary: summariseProfile(path) };
+}
+
+async function drainOnce(kind: StoreKind, params: SchedulerParams, profilePath?: string): Promise<string[]> {
   const world = createWorld(`scheduler-${kind.toLowerCase()}`, params.changes);
   const postgres = kind === 'PostgreSQL' ? await freshSchema(params.databaseUrl) : undefined;
   const simulator = await startSimulatorProcess(world.mappings);
@@ -62,7 +76,7 @@ async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<stri
     const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
     await seedPendingChanges(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
     const simulatorBefore = await usageOf(simulator.process);
-    const result = await runScheduler(world, simulator.url, params, postgres?.url);
+    const result = await runScheduler(world, simulator.url, params, postgres?.url, profilePath);
     const simulatorMicros = (await usageOf(simulator.process)).cpuMicros - simulatorBefore.cpuMicros;
     const onTarget = await accountsOnTarget(simulator.url, world.customers);
     const rate = result.pass.applied / result.seconds;
@@ -92,7 +106,7 @@ async function drainOnce(kind: StoreKind, params: SchedulerParams): Promise<stri
   }
 }
 
-async function runScheduler(world: World, simulatorUrl: string, params: SchedulerParams, databaseUrl: string | undefined): Promise<SchedulerChildResult> {
+async function runScheduler(world: World, simulatorUrl: string, params: SchedulerParams, databaseUrl: string | undefined, profilePath: string | undefined): Promise<SchedulerChildResult> {
   const { stdout } = await runNodeToEnd(
     'scheduler',
     compiled.schedulerChild,
@@ -104,6 +118,7 @@ async function runScheduler(world: World, simulatorUrl: string, params: Schedule
       BRIDGE_MAPPINGS: world.mappings,
       BRIDGE_DB: world.db,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(profilePath ? { BENCH_CPU_PROFILE: profilePath } : {}),
       BRIDGE_SCHEDULER: 'off',
     },
     [JSON.stringify(params.options)],

@@ -17,13 +17,13 @@ export async function seedPendingChanges(target: string | StoreOptions, customer
     const ids = new Map((await store.listCustomers({ reseller: MAIN_RESELLER.apiUser })).map((r) => [r.username, r.id]));
     for (const [i, customer] of customers.entries()) {
       // The move a reseller would schedule: Basic customers up to Silver, Silver ones down to Basic.
-      const type: ChangeType = customer.startsOn === LOWER ? 'upgrade' : 'downgrade';
+      const type: ChangeType = customer.startsOn.offering === LOWER.offering ? 'upgrade' : 'downgrade';
       const change: NewPendingChange = {
         customerId: ids.get(customer.username)!,
         accountId: customer.accountId,
         type,
         currentPackage: customer.startsOn.name,
-        targetPackage: (customer.startsOn === LOWER ? UPPER : LOWER).name,
+        targetPackage: (customer.startsOn.offering === LOWER.offering ? UPPER : LOWER).name,
         ips: [],
         ipGroups: i % 3 === 0 ? [IP_GROUP] : [],
         effectiveAt: effectiveAt(customer).toISOString(),
