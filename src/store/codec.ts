@@ -38,16 +38,10 @@ export function toCustomer(r: Row): CustomerRecord {
   };
 }
 
-/**
- * A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay
- * cheap. `reseller` is the one the listing asked for (its WHERE), one string for every row.
- */
-export function toListing(row: readonly unknown[], reseller: string): PendingListing {
-  const [id, customerId, username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt, status, lastError] = row;
+/** A `listPending` row, read as an array in the order of LISTING_COLUMNS: 10,000 of them stay cheap. */
+export function toListing(row: readonly unknown[]): PendingListing {
+  const [username, type, currentPackage, targetPackage, ips, ipGroups, effectiveAt] = row;
   return {
-    id: id as number,
-    customerId: customerId as number,
-    reseller,
     username: username as string,
     type: type as ChangeType,
     currentPackage: currentPackage as string,
@@ -55,8 +49,6 @@ export function toListing(row: readonly unknown[], reseller: string): PendingLis
     ips: list(ips),
     ipGroups: list(ipGroups),
     effectiveAt: effectiveAt as string,
-    status: status as ChangeStatus,
-    lastError: lastError as string | null,
   };
 }
 

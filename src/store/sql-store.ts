@@ -117,7 +117,7 @@ export class SqlStore implements Store {
 
   async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
     const rows = await this.driver.read(() => all<unknown[]>(sql.listPending(filter), { reseller, ...filter }));
-    return rows.map((row) => toListing(row, reseller));
+    return rows.map(toListing);
   }
 
   async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {

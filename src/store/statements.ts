@@ -139,23 +139,8 @@ export const ipHolders = define(
 
 // --- pending changes ---------------------------------------------------------------------------
 
-/**
- * The columns `listPending` reads, in the order `toListing` expects them (rows come back as
- * arrays). Not the reseller: every row has the one asked for, which `toListing` fills in.
- */
-export const LISTING_COLUMNS = [
-  'id',
-  'customer_id',
-  'username',
-  'type',
-  'current_package',
-  'target_package',
-  'ips',
-  'ip_groups',
-  'effective_at',
-  'status',
-  'last_error',
-] as const;
+/** The columns `listPending` reads (LISTING_FIELDS), in the order `toListing` expects them (rows come back as arrays). */
+export const LISTING_COLUMNS = ['username', 'type', 'current_package', 'target_package', 'ips', 'ip_groups', 'effective_at'] as const;
 
 export const changeById = define('changeById', 'SELECT * FROM pending_changes WHERE id = :id');
 export const customerOfChange = define('customerOfChange', 'SELECT customer_id FROM pending_changes WHERE id = :id');

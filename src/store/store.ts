@@ -72,21 +72,11 @@ export interface PendingChange {
   updatedAt: string;
 }
 
-/** What `reseller.pending list` shows of a change: read without its bookkeeping columns, as a list of 10,000 must be fast. */
-export const LISTING_FIELDS = [
-  'id',
-  'customerId',
-  'reseller',
-  'username',
-  'type',
-  'currentPackage',
-  'targetPackage',
-  'ips',
-  'ipGroups',
-  'effectiveAt',
-  'status',
-  'lastError',
-] as const;
+/**
+ * What `reseller.pending list` shows of a change, and nothing more: a list of 10,000 must be fast,
+ * and every column read is 10,000 more values made (the legacy entry has no id, status or error).
+ */
+export const LISTING_FIELDS = ['username', 'type', 'currentPackage', 'targetPackage', 'ips', 'ipGroups', 'effectiveAt'] as const;
 export type PendingListing = Pick<PendingChange, (typeof LISTING_FIELDS)[number]>;
 
 export type NewPendingChange = Pick<
