@@ -10,4 +10,5 @@ export const compiled = {
   simulator: join(projectRoot, entries.simulator),
   schedulerChild: join(projectRoot, 'dist/bench/scheduler-child.js'),
   floor: join(projectRoot, 'dist/bench/floor.js'),
+  drainFloor: join(projectRoot, 'dist/bench/drain-floor.js'),
 };

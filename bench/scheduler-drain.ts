@@ -6,11 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
-import type { SchedulerOptions } from '../src/scheduler/due-change-runner.js';
+import { defaultSchedulerOptions, type SchedulerOptions } from '../src/scheduler/due-change-runner.js';
 import { compiled } from './paths.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
-import { count, micros, mib, perSecond, say, section, table, verdict } from './report.js';
+import { count, micros, mib, perSecond, ratio, say, section, table, verdict } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
 import { benchStartSettings } from './start-flags.js';
@@ -30,7 +30,10 @@ export interface SchedulerParams {
 const TARGET_PER_SECOND = 2_000;
 const DAY_MS = 86_400_000;
 
-type StoreKind = 'SQLite' | 'PostgreSQL';
+/** The bridge's pass on each store, and the floor's (bench/drain-floor.ts) on SQLite, with and without the promised writes. */
+type DrainArm = 'SQLite' | 'PostgreSQL' | 'floor with the promised writes' | 'floor';
+const FLOOR_ARMS = ['floor with the promised writes', 'floor'] as const;
+const isFloor = (arm: DrainArm): arm is (typeof FLOOR_ARMS)[number] => (FLOOR_ARMS as readonly string[]).includes(arm);
 
 export async function benchSchedulerDrain(params: SchedulerParams): Promise<void> {
   const optionsText = Object.keys(params.options).length ? JSON.stringify(params.options) : 'defaults';
@@ -41,14 +44,19 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
       `scheduler options: ${optionsText}; v3 rate limit per key ${count(UNTHROTTLED_RATE)}/s (SENDGRID_RATE_LIMIT). Each change: GET state + ` +
       'GET offerings + PUT offerings, and its store writes committed (PostgreSQL with its default synchronous_commit). ' +
       `The target (>= ${count(TARGET_PER_SECOND)}/s) is SQLite's; PostgreSQL is reported beside it. CPU/change: each process's own CPU time ` +
-      'over the pass per change applied (on a shared machine the rate follows the CPU the processes get; the CPU per change does not).',
+      'over the pass per change applied (on a shared machine the rate follows the CPU the processes get; the CPU per change does not). ' +
+      'The floor (bench/drain-floor.ts, SQLite, same batches and concurrency, Node flags of `npm start`): the same three v3 calls per change and nothing else; ' +
+      "with the promised writes, also the claim (lease and fence), the customer's lock, the write intent committed before the PUT and the fenced finish with its record, through the bridge's own store.",
   );
   const rows: string[][] = [];
-  for (const kind of ['SQLite', 'PostgreSQL'] as const) {
+  const measured = new Map<DrainArm, { rate: number; cpuPerChange: number }>();
+  for (const arm of ['SQLite', 'PostgreSQL', ...FLOOR_ARMS] as const) {
     try {
-      rows.push(await drainOnce(kind, params));
+      const { row, rate, cpuPerChange } = await drainOnce(arm, params);
+      rows.push(row);
+      measured.set(arm, { rate, cpuPerChange });
     } catch (error) {
-      rows.push([kind, `failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`]);
+      rows.push([arm, `failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`]);
     }
   }
   const profile = params.profileDir ? await profileOnePass(params, params.profileDir) : undefined;
@@ -58,6 +66,14 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
       rows.map((row) => [...row, ...Array<string>(15 - row.length).fill('')]),
     ),
   );
+  const bridge = measured.get('SQLite');
+  const promised = measured.get('floor with the promised writes');
+  const floor = measured.get('floor');
+  if (bridge && promised && floor)
+    say(
+      `\nWhat the promises cost a pass (SQLite, same run): the floor with the promised writes ${perSecond(promised.rate)} at ${micros(promised.cpuPerChange)} per change, ` +
+        `${ratio(promised.cpuPerChange / floor.cpuPerChange)} x the floor's ${micros(floor.cpuPerChange)} (${perSecond(floor.rate)}); the bridge's pass ${ratio(bridge.cpuPerChange / promised.cpuPerChange)} x the floor with the promised writes.`,
+    );
   if (profile) printProfiles(`Where the pass's time goes: a CPU profile of one more SQLite pass (${profile.path}), share of busy samples:`, [{ name: 'scheduler pass', summary: profile.summary }]);
 }
 
@@ -68,21 +84,22 @@ async function profileOnePass(params: SchedulerParams, dir: string): Promise<{ p
   return { path, summary: summariseProfile(path) };
 }
 
-async function drainOnce(kind: StoreKind, params: SchedulerParams, profilePath?: string): Promise<string[]> {
-  const world = createWorld(`scheduler-${kind.toLowerCase()}`, params.changes);
+async function drainOnce(kind: DrainArm, params: SchedulerParams, profilePath?: string): Promise<{ row: string[]; rate: number; cpuPerChange: number }> {
+  const world = createWorld(`scheduler-${kind.replace(/\W+/g, '-').toLowerCase()}`, params.changes);
   const postgres = kind === 'PostgreSQL' ? await freshSchema(params.databaseUrl) : undefined;
   const simulator = await startSimulatorProcess(world.mappings);
   try {
     const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
     await seedPendingChanges(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
     const simulatorBefore = await usageOf(simulator.process);
-    const result = await runScheduler(world, simulator.url, params, postgres?.url, profilePath);
+    const result = isFloor(kind) ? await runDrainFloor(world, simulator.url, params, kind === 'floor with the promised writes') : await runScheduler(world, simulator.url, params, postgres?.url, profilePath);
     const simulatorMicros = (await usageOf(simulator.process)).cpuMicros - simulatorBefore.cpuMicros;
     const onTarget = await accountsOnTarget(simulator.url, world.customers);
     const rate = result.pass.applied / result.seconds;
-    if (result.appliedInStore !== params.changes || onTarget !== params.changes)
+    const inStore = kind === 'floor' ? params.changes : result.appliedInStore; // the floor alone writes no store
+    if (inStore !== params.changes || onTarget !== params.changes)
       say(`WARNING (${kind}): expected ${count(params.changes)} applied and on target, got ${count(result.appliedInStore)} applied, ${count(onTarget)} on target`);
-    return [
+    const row = [
       kind,
       count(params.changes),
       `${result.seconds.toFixed(2)} s`,
@@ -99,6 +116,7 @@ async function drainOnce(kind: StoreKind, params: SchedulerParams, profilePath?:
       mib(result.peakRss),
       kind === 'SQLite' ? verdict(rate >= TARGET_PER_SECOND && result.appliedInStore === params.changes) : '(reported)',
     ];
+    return { row, rate, cpuPerChange: result.cpuMicros / result.pass.applied };
   } finally {
     await simulator.stop();
     await postgres?.drop();
@@ -127,6 +145,29 @@ async function runScheduler(world: World, simulatorUrl: string, params: Schedule
   );
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) throw new Error(`the scheduler child printed no result:\n${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as SchedulerChildResult;
+}
+
+export async function runDrainFloor(world: World, simulatorUrl: string, params: SchedulerParams, promises: boolean): Promise<SchedulerChildResult> {
+  const defaults = defaultSchedulerOptions('bench');
+  const { stdout } = await runNodeToEnd(
+    promises ? 'floor pass with the promised writes' : 'floor pass',
+    compiled.drainFloor,
+    {
+      FLOOR_STORE: world.db,
+      FLOOR_UPSTREAM: simulatorUrl,
+      FLOOR_KEY: MAIN_RESELLER.v3Key,
+      FLOOR_PACKAGES: JSON.stringify({ [LOWER.name]: LOWER.offering, [UPPER.name]: UPPER.offering }),
+      FLOOR_BATCH: String(params.options.batchSize ?? defaults.batchSize),
+      FLOOR_CONCURRENCY: String(params.options.concurrency ?? defaults.concurrency),
+      ...(promises ? { FLOOR_PROMISES: '1' } : {}),
+    },
+    [],
+    benchStartSettings().flags,
+    benchStartSettings().env,
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`the floor pass printed no result:\n${stdout.slice(-2000)}`);
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as SchedulerChildResult;
 }
 

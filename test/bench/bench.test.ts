@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
 import { projectRoot } from '../../bench/paths.js';
 import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
+import { runDrainFloor } from '../../bench/scheduler-drain.js';
+import { seedPendingChanges } from '../../bench/seed-store.js';
 import { summariseProfile } from '../../bench/profile-summary.js';
 import { npmStartNodeFlags, npmStartSettings, parseStartSettings, settingsWords } from '../../bench/start-flags.js';
 import { Samples } from '../../bench/stats.js';
@@ -169,3 +171,39 @@ describe('floor forwarder and usage probe (compiled, own processes)', () => {
     }
   });
 });
+
+describe('floor of a scheduler pass (compiled, own process)', () => {
+  const yesterday = () => new Date(Date.now() - 86_400_000);
+
+  it.each([
+    { promises: true, intents: ['applied', 'applied', 'applied'], audits: 3 },
+    { promises: false, intents: [], audits: 0 },
+  ])('applies every due change with the three v3 calls; with the promised writes: $promises', async ({ promises, intents, audits }) => {
+    const world = createWorld(`drain-floor-${promises}`, 3);
+    await seedPendingChanges(world.db, world.customers, yesterday);
+    const simulator = await startSimulatorProcess(world.mappings);
+    try {
+      const result = await runDrainFloor(world, simulator.url, { changes: 3, options: { batchSize: 2, concurrency: 2 }, databaseUrl: '' }, promises);
+      expect(result.pass.applied).toBe(3);
+      for (const customer of world.customers) {
+        const account = (await (await fetch(`${simulator.url}/_simulator/accounts/${customer.accountId}`)).json()) as { offerings: { name: string; type: string }[] };
+        const target = customer.startsOn.offering === LOWER.offering ? UPPER : LOWER;
+        expect(account.offerings.find((o) => o.type === 'package')?.name).toBe(target.offering);
+      }
+      const store = SqliteStore.open(world.db);
+      try {
+        expect((await store.listIntents()).map((intent) => intent.status)).toEqual(intents);
+        expect((await store.listChanges({ statuses: ['applied'] })).length).toBe(result.appliedInStore);
+        expect(result.appliedInStore).toBe(audits);
+        const applied = (await store.listAudit()).filter((audit) => audit.actor === 'scheduler' && audit.outcome === 'applied');
+        expect(applied).toHaveLength(audits);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await simulator.stop();
+      world.remove();
+    }
+  });
+});
+
