@@ -19,6 +19,7 @@ export const PROCESS_TESTS = [
   'test/shutdown.test.ts',
   'test/simulator/main.test.ts',
   'test/trial/crash-trial.test.ts',
+  'test/v3/undici-pool.test.ts',
 ];
 
 export default defineConfig({

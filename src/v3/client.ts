@@ -2,7 +2,7 @@
 // key, shared by everything that calls v3 through it (the legacy edge and the
 // scheduler use the same upstream, so together they respect each key's rate).
 // `forKey` binds the nine operations of the Account Provisioning API to a key.
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.js';
 import type { CallOptions, V3Api } from './api.js';
 import { InvalidAnswer, jsonAnswer, runCall, type CallContext, type OperationSpec } from './call.js';
 import { resolveOptions, type V3UpstreamOptions } from './options.js';

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { PROCESS_TESTS } from '../../vitest.config.js';
 import { projectRoot } from '../helpers/bridge.js';
 
-/** What starts a compiled entry: the harness's entries, the CLI's compiled runner, the benchmarks' and crash tests' starters, the crash trial's suite, npm scripts. */
-const STARTS_COMPILED = /\bdefineTrial\(|\bentries\.(bridge|simulator|cli)\b|\brunCompiled\(|\bstartSimulatorProcess\(|\bstartFloorProcess\(|\bstartBridgeProcess\(|\bstartNpm\(/;
+/** What starts a compiled entry: the harness's entries, the CLI's compiled runner, the benchmarks' and crash tests' starters, the crash trial's suite, npm scripts, a compiled module loaded in a child. */
+const STARTS_COMPILED = /\bcompiledModule\(|\bdefineTrial\(|\bentries\.(bridge|simulator|cli)\b|\brunCompiled\(|\bstartSimulatorProcess\(|\bstartFloorProcess\(|\bstartBridgeProcess\(|\bstartNpm\(/;
 
 const testFiles = readdirSync(join(projectRoot, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.test.ts') && !f.startsWith('production/'))
