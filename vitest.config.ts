@@ -18,8 +18,8 @@ export const PROCESS_TESTS = [
   'test/secrets-in-logs.test.ts',
   'test/shutdown.test.ts',
   'test/simulator/main.test.ts',
+  'test/startup-modules.test.ts',
   'test/trial/crash-trial.test.ts',
-  'test/v3/undici-pool.test.ts',
 ];
 
 export default defineConfig({

@@ -2,7 +2,8 @@
 // store → simulator (demo) → v3 upstream → core use cases → scheduler → edge — each by
 // one named step below. Tests, the operator CLI and `npm start` all assemble it here.
 import { existsSync, rmSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createServer } from './node-http.js';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { startAdminListener, type AdminListener } from './admin/listener.js';

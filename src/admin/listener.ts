@@ -1,7 +1,8 @@
 // The admin listener: a second HTTP server, by default on 127.0.0.1 only, for operators and
 // scrapers (metrics, the OpenAPI description, the operator page). It is not the legacy surface:
 // its answers are plain JSON/text, and a bearer token guards all of it when one is configured.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../node-http.js';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log.js';

@@ -1,18 +1,10 @@
 // The bridge takes undici's Pool without undici's index (src/v3/undici-pool.ts): the Pool must be
-// undici's own, able to send a request, and the v3 client must load none of the rest of undici.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// undici's own and able to send a request. test/startup-modules.test.ts checks what it leaves out.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Pool as FullPool } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, runNode } from '../../harness/processes.js';
 import { Pool } from '../../src/v3/undici-pool.js';
-
-/** A module of the compiled build (the processes project builds dist/ first). */
-const compiledModule = (path: string) => join(projectRoot, 'dist', path);
 
 describe("undici's Pool alone", () => {
   it("is undici's own Pool, with the request API the package's index attaches", async () => {
@@ -26,29 +18,6 @@ describe("undici's Pool alone", () => {
     } finally {
       await pool.close();
       await new Promise((resolve) => server.close(resolve));
-    }
-  });
-
-  it('is all of undici the v3 client loads: not the index, fetch, WebSocket, caches or mocks', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'undici-pool-'));
-    try {
-      const probe = join(dir, 'probe.mjs');
-      writeFileSync(
-        probe,
-        `import { createRequire } from 'node:module';
-await import(${JSON.stringify(pathToFileURL(compiledModule('src/v3/client.js')).href)});
-const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('/node_modules/undici/'));
-process.stdout.write(JSON.stringify(loaded.map((path) => path.slice(path.indexOf('/node_modules/undici/') + '/node_modules/undici/'.length))));
-`,
-      );
-      const run = await runNode(probe, { name: 'undici probe' });
-      expect(run.code, run.output).toBe(0);
-      const loaded = JSON.parse(run.stdout) as string[];
-      expect(loaded).toContain('lib/dispatcher/pool.js');
-      expect(loaded).toContain('lib/api/api-request.js');
-      expect(loaded.filter((path) => path === 'index.js' || /^lib\/(web|mock|cache|interceptor)\//.test(path))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
