@@ -41,4 +41,4 @@ EXPOSE 3000 3002
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/healthcheck.js"]
 # The same Node flags as `npm start` (package.json): the memory settings measured by the benchmark.
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--expose-gc", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--bytecode-old-age=1", "--expose-gc", "dist/src/main.js"]

@@ -12,9 +12,9 @@
 // key), FLOOR_PACKAGES (JSON: legacy package name -> package offering), FLOOR_BATCH, FLOOR_CONCURRENCY.
 // Prints the scheduler child's result line (scheduler-result.ts).
 import { writeSync } from 'node:fs';
-import { Pool } from 'undici';
 import type { PendingChange } from '../src/store/store.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { Pool } from '../src/v3/undici-pool.js';
 import type { Offering } from '../src/v3/schemas.js';
 import { procStatusField } from '../harness/processes.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';

@@ -9,9 +9,12 @@
 // bridge's own store and nothing else of the bridge: under the customer's lock, the write intent
 // committed before the PUT and the change's record committed before the answer. That arm prices
 // the promises: what no bridge that keeps them can save.
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+// The same modules as the bridge's for node:http and undici's Pool, so the floor holds no memory
+// the bridge has learnt to leave out (src/node-http.ts, src/v3/undici-pool.ts).
+import { createServer } from '../src/node-http.js';
+import { Pool } from '../src/v3/undici-pool.js';
 
 interface FloorWorld {
   accounts: Record<string, string>;
