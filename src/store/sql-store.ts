@@ -6,7 +6,7 @@
 // Adding an operation: its SQL in statements.ts, its transaction script in operations.ts, its
 // method in store.ts and below (a line or two). Both drivers run it unchanged; the store
 // contract tests (test/store, run against both) say whether it does what the port promises.
-import { toAudit, toChange, toCustomer, toIntent, toListing } from './codec.js';
+import { toAudit, toChange, toCustomer, toIntent, toListings } from './codec.js';
 import type { BrownoutHits, BrownoutState } from '../rules/brownout.js';
 import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import type { UsageIncrement } from '../rules/usage.js';
@@ -117,7 +117,7 @@ export class SqlStore implements Store {
 
   async listPending(reseller: string, filter: { username?: string; type?: ChangeType } = {}): Promise<PendingListing[]> {
     const rows = await this.driver.read(() => all<unknown[]>(sql.listPending(filter), { reseller, ...filter }));
-    return rows.map(toListing);
+    return toListings(rows);
   }
 
   async listChanges(filter: { statuses: ChangeStatus[] }): Promise<PendingChange[]> {

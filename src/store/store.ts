@@ -77,7 +77,11 @@ export interface PendingChange {
  * and every column read is 10,000 more values made (the legacy entry has no id, status or error).
  */
 export const LISTING_FIELDS = ['username', 'type', 'currentPackage', 'targetPackage', 'ips', 'ipGroups', 'effectiveAt'] as const;
-export type PendingListing = Pick<PendingChange, (typeof LISTING_FIELDS)[number]>;
+/** Read-only: the lists of a listing's entries are shared between entries that have the same one. */
+export type PendingListing = Readonly<Omit<Pick<PendingChange, (typeof LISTING_FIELDS)[number]>, 'ips' | 'ipGroups'>> & {
+  readonly ips: readonly string[];
+  readonly ipGroups: readonly string[];
+};
 
 export type NewPendingChange = Pick<
   PendingChange,
