@@ -139,7 +139,7 @@ export const ipHolders = define(
 
 // --- pending changes ---------------------------------------------------------------------------
 
-/** The columns `listPending` reads (LISTING_FIELDS), in the order `toListing` expects them (rows come back as arrays). */
+/** The columns `listPending` reads (LISTING_FIELDS), in the order `toListings` expects them (rows come back as arrays). */
 export const LISTING_COLUMNS = ['username', 'type', 'current_package', 'target_package', 'ips', 'ip_groups', 'effective_at'] as const;
 
 export const changeById = define('changeById', 'SELECT * FROM pending_changes WHERE id = :id');
