@@ -84,12 +84,13 @@ function pendingXml(entry: PendingEntry): TreeRecord {
 }
 
 /**
- * Latin-1 bytes appended to one Buffer that grows as it fills: each entry's text is garbage as
- * soon as it is copied, so a large answer leaves no long-lived string (nor a rope to flatten).
- * `expected` sizes it up front when the caller can tell (a list's length), so 10,000 entries are
- * not copied through nine doublings.
+ * Latin-1 bytes appended to one Buffer that grows as it fills, written a character or a byte at a
+ * time: a list's entries are never made into strings (nor into a rope of 10,000 of them to
+ * flatten), its repeated parts are copied from bytes made once. `expected` sizes the Buffer up
+ * front when the caller can tell (a list's length), so 10,000 entries are not copied through nine
+ * doublings.
  */
-class Latin1Writer {
+class Latin1Bytes {
   private buffer: Buffer;
   private length = 0;
 
@@ -97,29 +98,35 @@ class Latin1Writer {
     this.buffer = Buffer.allocUnsafe(Math.max(16 * 1024, expected));
   }
 
-  /** Text not copied yet: entries are copied some 16 KiB at a time, not one call each. */
-  private pending = '';
+  /** Text whose every character is below U+0100 (escaped already): one byte each. */
+  text(text: string): void {
+    const n = text.length;
+    const buffer = this.room(n);
+    let at = this.length;
+    for (let i = 0; i < n; i++) buffer[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
 
-  write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 16 * 1024) this.flush();
+  chunk(bytes: Uint8Array): void {
+    const n = bytes.length;
+    const buffer = this.room(n);
+    // Most chunks are a few dozen bytes: a loop is cheaper than a call into the runtime.
+    if (n > 64) buffer.set(bytes, this.length);
+    else for (let i = 0, at = this.length; i < n; i++) buffer[at++] = bytes[i]!;
+    this.length += n;
   }
 
   bytes(): Buffer {
-    this.flush();
     return this.buffer.subarray(0, this.length);
   }
 
-  private flush(): void {
-    const text = this.pending;
-    this.pending = '';
-    // Every character is one byte in latin1, so text.length bounds what it takes.
-    if (this.length + text.length > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + text.length));
+  private room(n: number): Buffer {
+    if (this.length + n > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + n));
       this.buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
     }
-    this.length += this.buffer.write(text, this.length, 'latin1');
+    return this.buffer;
   }
 }
 
@@ -127,21 +134,30 @@ class Latin1Writer {
 const ENTRY_BYTES = 256;
 /** Distinct values a list's escapes are kept for: types, packages and dates repeat; usernames do not and are never cached. */
 const MAX_CACHED = 1024;
+const latin1 = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
 /**
- * A value's escaped form, kept for the rest of one answer: a list's types, packages and dates
- * take a handful of values over thousands of entries, so each is escaped (and tested) once.
+ * A value's bytes, kept for the rest of one answer: a list's types, packages, dates and IP lists
+ * take a handful of values over thousands of entries, so each is escaped (and tested) once. IP
+ * lists are kept by identity (a listing shares one array between the entries that have the same).
  */
-function cachedEscape(escape: (value: string) => string): (value: string) => string {
-  const cache = new Map<string, string>();
+function cachedBytes<K>(make: (value: K) => string): (value: K) => Uint8Array {
+  const cache = new Map<K, Uint8Array>();
   return (value) => {
-    let escaped = cache.get(value);
-    if (escaped === undefined) {
-      escaped = escape(value);
-      if (cache.size < MAX_CACHED) cache.set(value, escaped);
+    let bytes = cache.get(value);
+    if (bytes === undefined) {
+      bytes = latin1(make(value));
+      if (cache.size < MAX_CACHED) cache.set(value, bytes);
     }
-    return escaped;
+    return bytes;
   };
+}
+
+/** An IP or group list's bytes: the empty one (most entries) made once, the others kept by identity. */
+function listBytes(make: (items: readonly string[]) => string): (items: readonly string[]) => Uint8Array {
+  const empty = latin1(make([]));
+  const cached = cachedBytes(make);
+  return (items) => (items.length === 0 ? empty : cached(items));
 }
 
 const jsonStrings = (items: readonly string[]): string => {
@@ -150,18 +166,30 @@ const jsonStrings = (items: readonly string[]): string => {
   return `${out}]`;
 };
 
+const JSON_FIRST = latin1('[{"username":');
+const JSON_NEXT = latin1(',{"username":');
+
 function pendingJsonBytes(entries: Iterable<PendingEntry>, count: number | undefined): Buffer {
-  const out = new Latin1Writer((count ?? 0) * ENTRY_BYTES);
-  const repeated = cachedEscape(jsonString);
-  let separator = '[';
+  const out = new Latin1Bytes((count ?? 0) * ENTRY_BYTES);
+  const type = cachedBytes((value: string) => `,"type":${jsonString(value)}`);
+  const current = cachedBytes((value: string) => `,"current":${jsonString(value)}`);
+  const update = cachedBytes((value: string) => `,"update":${jsonString(value)}`);
+  const groups = listBytes((items) => `,"ip_groups":${jsonStrings(items)}`);
+  const ips = listBytes((items) => `,"ips":${jsonStrings(items)}`);
+  const date = cachedBytes((value: string) => `,"date":${jsonString(value)}}`);
+  let first = true;
   for (const e of entries) {
-    out.write(
-      `${separator}{"username":${jsonString(e.username)},"type":${repeated(e.type)},"current":${repeated(e.current)},` +
-        `"update":${repeated(e.update)},"ip_groups":${jsonStrings(e.ip_groups)},"ips":${jsonStrings(e.ips)},"date":${repeated(e.date)}}`,
-    );
-    separator = ',';
+    out.chunk(first ? JSON_FIRST : JSON_NEXT);
+    out.text(jsonString(e.username));
+    out.chunk(type(e.type));
+    out.chunk(current(e.current));
+    out.chunk(update(e.update));
+    out.chunk(groups(e.ip_groups));
+    out.chunk(ips(e.ips));
+    out.chunk(date(e.date));
+    first = false;
   }
-  out.write(separator === '[' ? '[]' : ']');
+  out.text(first ? '[]' : ']');
   return out.bytes();
 }
 
@@ -177,22 +205,33 @@ const xmlValues = (tag: string, item: string, items: readonly string[]): string 
   return `${out}</${tag}>`;
 };
 
+const XML_FIRST = latin1('<pending><user>');
+const XML_NEXT = latin1('<user>');
+const XML_END_USER = latin1('</user>');
+
 function pendingXmlBytes(entries: Iterable<PendingEntry>, count: number | undefined): Buffer {
-  const out = new Latin1Writer((count ?? 0) * ENTRY_BYTES);
-  const type = cachedEscape((value) => xmlValue('type', value));
-  const current = cachedEscape((value) => xmlValue('current', value));
-  const update = cachedEscape((value) => xmlValue('update', value));
-  const date = cachedEscape((value) => xmlValue('date', value));
-  out.write(`${XML_PROLOG}\n<result>`);
+  const out = new Latin1Bytes((count ?? 0) * ENTRY_BYTES);
+  const type = cachedBytes((value: string) => xmlValue('type', value));
+  const current = cachedBytes((value: string) => xmlValue('current', value));
+  const update = cachedBytes((value: string) => xmlValue('update', value));
+  const date = cachedBytes((value: string) => xmlValue('date', value));
+  const ips = listBytes((items) => xmlValues('ips', 'ip', items));
+  const groups = listBytes((items) => xmlValues('ip_groups', 'ip_group', items));
+  out.text(`${XML_PROLOG}\n<result>`);
   let empty = true;
   for (const e of entries) {
-    out.write(
-      `${empty ? '<pending>' : ''}<user>${xmlValue('username', e.username)}${type(e.type)}${current(e.current)}` +
-        `${update(e.update)}${date(e.date)}${xmlValues('ips', 'ip', e.ips)}${xmlValues('ip_groups', 'ip_group', e.ip_groups)}</user>`,
-    );
+    out.chunk(empty ? XML_FIRST : XML_NEXT);
+    out.text(xmlValue('username', e.username));
+    out.chunk(type(e.type));
+    out.chunk(current(e.current));
+    out.chunk(update(e.update));
+    out.chunk(date(e.date));
+    out.chunk(ips(e.ips));
+    out.chunk(groups(e.ip_groups));
+    out.chunk(XML_END_USER);
     empty = false;
   }
-  out.write(empty ? '<pending/></result>' : '</pending></result>');
+  out.text(empty ? '<pending/></result>' : '</pending></result>');
   return out.bytes();
 }
 

@@ -289,6 +289,23 @@ describe('pending list written straight from its entries', () => {
     expect(render(doc, 'xml').body.equals(toXmlDocument(documentTree(doc, 'xml')))).toBe(true);
   });
 
+  it('has the same bytes past its caches and its first Buffer: thousands of entries, distinct and shared values', () => {
+    const shared = ['10.0.0.1', '10.0.0.2'];
+    const many: PendingEntry[] = Array.from({ length: 3_000 }, (_, i) => ({
+      username: i % 7 === 0 ? `u${i}&<"é/>` : `user${i}@example.com`,
+      type: i % 2 ? 'Account Upgrade' : 'Account Downgrade',
+      current: `R - Package ${i % 1_500}`,
+      update: `R - Package ${(i + 1) % 1_500}`,
+      ip_groups: i % 3 ? [] : ['Group'],
+      ips: i % 5 ? shared : [`10.1.${i >> 8}.${i & 255}`],
+      date: `2024-03-${String((i % 28) + 1).padStart(2, '0')}`,
+    }));
+    // A count below the entries' number: the writer grows past what it was told.
+    const doc = pendingList(many, 10);
+    expect(render(doc, 'json').body.equals(Buffer.from(toJson(documentTree(doc, 'json')), 'latin1'))).toBe(true);
+    expect(render(doc, 'xml').body.equals(toXmlDocument(documentTree(doc, 'xml')))).toBe(true);
+  });
+
   it('takes its entries lazily, walking them once', () => {
     for (const format of ['json', 'xml'] as const) {
       let walks = 0;
