@@ -110,9 +110,7 @@ class Latin1Bytes {
   chunk(bytes: Uint8Array): void {
     const n = bytes.length;
     const buffer = this.room(n);
-    // Most chunks are a few dozen bytes: a loop is cheaper than a call into the runtime.
-    if (n > 64) buffer.set(bytes, this.length);
-    else for (let i = 0, at = this.length; i < n; i++) buffer[at++] = bytes[i]!;
+    buffer.set(bytes, this.length);
     this.length += n;
   }
 
