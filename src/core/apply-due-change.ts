@@ -131,6 +131,12 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
         const retryAt = new Date(onPassClock(gate.intent.settleAfter)).toISOString();
         return done(await finish({ status: 'deferred', reason, retryAt }, { outcome: 'deferred', detail: reason }));
       }
+      // The gate settled an earlier write that landed: an immediate change, which supersedes this
+      // one. Sending this change now would undo it.
+      if (gate?.kind === 'clear' && gate.settled) {
+        const now = await store.getChange(change.id);
+        if (!now || now.status !== 'applying' || now.fence !== change.fence) return done('skipped');
+      }
       const intent = {
         customerId: customer.id,
         source: 'scheduled' as const,

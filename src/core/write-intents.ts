@@ -161,7 +161,8 @@ function settlementAudit(intent: WriteIntent, status: Settled, readBack: Offerin
 
 /** What stands before a new write of the customer. */
 export type WriteGate =
-  | { kind: 'clear' }
+  /** `settled`: the gate settled this earlier intent itself, which may have superseded the caller's own change. */
+  | { kind: 'clear'; settled?: WriteIntent }
   /** An earlier attempt of the same scheduled change left this intent: its next attempt carries the same body, and adopts it. */
   | { kind: 'adopt'; intent: WriteIntent }
   /** A write whose attempts may still land, until `intent.settleAfter`. */
@@ -191,7 +192,7 @@ export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?
   intent = await writerGone(deps, intent, broughtForward);
   if (Date.parse(intent.settleAfter) > Date.now()) return { kind: 'wait', intent };
   await settleIntent(deps, intent);
-  return { kind: 'clear' };
+  return { kind: 'clear', settled: intent };
 }
 
 /**

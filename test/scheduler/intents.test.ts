@@ -73,6 +73,36 @@ describe('a due change and an unsettled write of its customer', () => {
     expect((await b.store.listIntents({ customerId: user4 })).map((i) => i.status)).toEqual(['applied']);
   });
 
+  it('an earlier write settled by the attempt itself (settleable only after the pass began): its change superseded, nothing sent', async () => {
+    const b = await start();
+    const user4 = await customerId(b, 'user4');
+    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
+    sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
+    const pending = request(b.url)
+      .post('/apiv2/reseller.account.json')
+      .type('form')
+      .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`)
+      .then((res) => res);
+    await appliedThenReadBackRefused();
+    expect((await pending).text).toMatch(/may have been applied/);
+    sim().faults.clear();
+    const putsBefore = sim().writes(DEMO.accounts.user4).offerings;
+
+    // The change claimed before the upgrade became settleable (the pass's own settling found
+    // nothing to settle), and attempted once it is: its gate settles the upgrade, which
+    // supersedes the very change being attempted.
+    const [claimed] = await b.core.claimDueChanges({ dueAt: USER4_DUE, leaseFrom: new Date(), owner: 'test', leaseMs: 60_000, limit: 10 });
+    expect(claimed).toMatchObject({ customerId: user4, status: 'applying' });
+    await untilSettleable(b, user4);
+    const outcome = await b.core.applyDueChange({ claimed: claimed!, clock: () => USER4_DUE, budgetMs: 5_000, retryDelayMs: () => 1_000, maxUnexpectedAttempts: 3 });
+
+    expect(outcome.result).toBe('skipped');
+    expect(sim().writes(DEMO.accounts.user4).offerings).toBe(putsBefore);
+    expect(offeringsOf(b, DEMO.accounts.user4)).toContain('org.ei.gold.v1:1');
+    expect(await b.store.getChange(claimed!.id)).toMatchObject({ status: 'superseded' });
+    expect((await b.store.listIntents({ customerId: user4 })).map((i) => i.status)).toEqual(['applied']);
+  });
+
   it('its own write unanswered: retried no sooner than the write can be settled, then finds it in place', async () => {
     const b = await start();
     const user4 = await customerId(b, 'user4');
