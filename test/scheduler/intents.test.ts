@@ -34,6 +34,21 @@ async function appliedThenReadBackRefused(): Promise<void> {
   sim().faults.failNext(1, 503, 'ListAccountOffering');
 }
 
+/** user4 has a scheduled downgrade, then an immediate upgrade that v3 applied but whose answer and read-back were lost: uncertain. */
+async function scheduledThenUncertainUpgrade(b: ClockedBridge): Promise<void> {
+  await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
+  sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
+  const pending = request(b.url)
+    .post('/apiv2/reseller.account.json')
+    .type('form')
+    .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`)
+    .then((res) => res);
+  await appliedThenReadBackRefused();
+  const first = await pending;
+  sim().faults.clear();
+  expect(first.text).toMatch(/may have been applied/);
+}
+
 async function untilSettleable(b: ClockedBridge, customer: number): Promise<void> {
   const [intent] = await b.store.listIntents({ customerId: customer, unsettled: true });
   expect(intent).toBeDefined();
@@ -44,18 +59,7 @@ describe('a due change and an unsettled write of its customer', () => {
   it('is deferred to the settle time without counting an attempt, then finds the landed immediate change and is superseded', async () => {
     const b = await start();
     const user4 = await customerId(b, 'user4');
-    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
-    // An immediate upgrade applied by v3, its answer lost, and the read-back right after refused: uncertain.
-    sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
-    const pending = request(b.url)
-      .post('/apiv2/reseller.account.json')
-      .type('form')
-      .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`)
-      .then((res) => res);
-    await appliedThenReadBackRefused();
-    const first = await pending;
-    sim().faults.clear();
-    expect(first.text).toMatch(/may have been applied/);
+    await scheduledThenUncertainUpgrade(b);
 
     // The pass: the downgrade is due, but the upgrade is not settled yet.
     expect(await b.scheduler.runPass(USER4_DUE)).toMatchObject({ claimed: 1, retried: 1, applied: 0 });
@@ -76,16 +80,7 @@ describe('a due change and an unsettled write of its customer', () => {
   it('an earlier write settled by the attempt itself (settleable only after the pass began): its change superseded, nothing sent', async () => {
     const b = await start();
     const user4 = await customerId(b, 'user4');
-    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
-    sim().faults.answerLate(HEADERS_TIMEOUT_MS * 8, 1, 'UpdateAccountOffering');
-    const pending = request(b.url)
-      .post('/apiv2/reseller.account.json')
-      .type('form')
-      .send(`${AUTH}&task=immediate_upgrade&user=user4&package=Gold Package&ip[]=255.255.255.0`)
-      .then((res) => res);
-    await appliedThenReadBackRefused();
-    expect((await pending).text).toMatch(/may have been applied/);
-    sim().faults.clear();
+    await scheduledThenUncertainUpgrade(b);
     const putsBefore = sim().writes(DEMO.accounts.user4).offerings;
 
     // The change claimed before the upgrade became settleable (the pass's own settling found
