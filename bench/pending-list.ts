@@ -56,7 +56,7 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
   const pools = arms.map((arm) => new Pool(arm.served.url, { connections: 1 }));
   try {
     const rows: string[][] = [];
-    const profiled: { format: string; list: () => Promise<unknown> }[] = [];
+    const toProfile: { format: string; list: () => Promise<unknown> }[] = [];
     for (const format of FORMATS) {
       const path = `/apiv2/reseller.pending.${format}?${new URLSearchParams({ api_user: MAIN_RESELLER.apiUser, api_key: MAIN_RESELLER.password, task: 'list' })}`;
       const listOnce = (pool: Pool) => async () => {
@@ -87,14 +87,14 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
         const p50 = samples[a]!.percentile(50);
         rows.push([format.toUpperCase(), arm.name, count(samples[a]!.count), ms(p50), ms(samples[a]!.percentile(99)), ms(samples[a]!.percentile(100)), ms(cpu[a]!.perTask / 1000), kib(last[a]!.length), count(entries), a === 0 ? verdict(p50 <= TARGET_P50_MS) : '-']);
       });
-      profiled.push({ format, list: lists[0]! });
+      toProfile.push({ format, list: lists[0]! });
     }
     say(table(['format', 'arm', 'requests', 'p50', 'p99', 'max', 'CPU/list', 'body', 'entries', `p50 <= ${TARGET_P50_MS} ms`], rows));
     // Read before any profile: the profiler's own samples would count in the bridge's peak.
     const peaks = arms.map((arm) => arm.served.peakRss());
     if (params.profileDir) {
       const profiles: { name: string; summary: ProfileSummary; path: string }[] = [];
-      for (const { format, list } of profiled) profiles.push(await profileRequests(arms[0]!.served, params, format, list));
+      for (const { format, list } of toProfile) profiles.push(await profileRequests(arms[0]!.served, params, format, list));
       printProfiles(`Where a list's time goes: CPU profiles of ${params.requests} more lists per format (${profiles.map((p) => p.path).join(', ')}), share of busy samples:`, profiles, profiles.map((_, i) => i));
     }
     say(
