@@ -14,9 +14,8 @@
 import { writeSync } from 'node:fs';
 import type { PendingChange } from '../src/store/store.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { Pool } from '../src/v3/undici-pool.js';
-import type { Offering } from '../src/v3/schemas.js';
 import { procStatusField } from '../harness/processes.js';
+import { floorV3 } from './floor-v3.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 
 const promises = process.env.FLOOR_PROMISES === '1';
@@ -24,26 +23,13 @@ const packages = new Map(Object.entries(JSON.parse(process.env.FLOOR_PACKAGES!) 
 const batchSize = Number(process.env.FLOOR_BATCH);
 const concurrency = Number(process.env.FLOOR_CONCURRENCY);
 const store = SqliteStore.open(process.env.FLOOR_STORE!);
-// The bridge's own pool settings (src/v3/options.ts defaults).
-const pool = new Pool(process.env.FLOOR_UPSTREAM!, { connections: 32, connect: { timeout: 2_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 });
-const headers = { accept: 'application/json', authorization: `Bearer ${process.env.FLOOR_KEY!}` };
+const v3 = floorV3(process.env.FLOOR_UPSTREAM!, process.env.FLOOR_KEY!);
 const OWNER = 'drain-floor';
 const LEASE_MS = 120_000;
 
-async function getJson(path: string): Promise<unknown> {
-  const answer = await pool.request({ method: 'GET', path, headers });
-  if (answer.statusCode !== 200) {
-    await answer.body.dump();
-    throw new Error(`GET ${path}: ${answer.statusCode}`);
-  }
-  return answer.body.json();
-}
-
 /** The three v3 calls; with the promises, the PUT under an intent and the attempt finished with its record. */
 async function apply(change: PendingChange): Promise<void> {
-  const base = `/v3/partners/accounts/${change.accountId}`;
-  const [, current] = (await Promise.all([getJson(`${base}/state`), getJson(`${base}/offerings`)])) as [unknown, { offerings: Offering[] }];
-  const offerings: Offering[] = [{ name: packages.get(change.targetPackage)!, type: 'package', quantity: 1 }, ...current.offerings.filter((o) => o.type === 'addon')];
+  const { before, after } = await v3.read(change.accountId, packages.get(change.targetPackage)!);
   const action = `apply_${change.type}`;
   const intent = promises
     ? await store.openIntent({
@@ -54,17 +40,15 @@ async function apply(change: PendingChange): Promise<void> {
         requestId: null,
         changeId: change.id,
         customerUpdate: {},
-        offeringsBefore: current.offerings,
-        targetOfferings: offerings,
+        offeringsBefore: before,
+        targetOfferings: after,
         settleAfter: new Date(Date.now() + 80_000).toISOString(),
         owner: OWNER,
       })
     : undefined;
-  const answer = await pool.request({ method: 'PUT', path: `${base}/offerings`, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ offerings }) });
-  await answer.body.dump();
-  if (answer.statusCode !== 200) throw new Error(`PUT: ${answer.statusCode}`);
+  await v3.put(change.accountId, after);
   if (!intent) return;
-  const audit = { actor: 'scheduler' as const, action, customerId: change.customerId, changeId: change.id, outcome: 'applied', offeringsBefore: current.offerings, offeringsAfter: offerings };
+  const audit = { actor: 'scheduler' as const, action, customerId: change.customerId, changeId: change.id, outcome: 'applied', offeringsBefore: before, offeringsAfter: after };
   if (!(await store.finishChange(change.id, change.fence, { status: 'applied' }, {}, audit, { id: intent.id, settleAfter: new Date().toISOString() })))
     throw new Error(`change ${change.id}: finish refused`);
 }
@@ -104,5 +88,5 @@ const result: SchedulerChildResult = {
   peakRss: procStatusField(process.pid, 'VmHWM'),
 };
 writeSync(1, `${RESULT_PREFIX}${JSON.stringify(result)}\n`);
-await pool.close();
+await v3.close();
 await store.close();

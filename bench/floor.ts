@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 // The same modules as the bridge's for node:http and undici's Pool, so the floor holds no memory
 // the bridge has learnt to leave out (src/node-http.ts, src/v3/undici-pool.ts).
 import { createServer } from '../src/node-http.js';
-import { Pool } from '../src/v3/undici-pool.js';
+import { floorV3 } from './floor-v3.js';
 
 interface FloorWorld {
   accounts: Record<string, string>;
@@ -26,9 +26,7 @@ const accounts = new Map(Object.entries(world.accounts));
 const FLOOR_RESELLER = 'floor';
 const store = process.env.FLOOR_STORE ? await openStore(process.env.FLOOR_STORE) : undefined;
 const packages = new Map(Object.entries(world.packages));
-// The bridge's own pool settings (src/v3/options.ts defaults).
-const pool = new Pool(process.env.FLOOR_UPSTREAM!, { connections: 32, connect: { timeout: 2_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 });
-const headers = { accept: 'application/json', authorization: `Bearer ${process.env.FLOOR_KEY!}` };
+const v3 = floorV3(process.env.FLOOR_UPSTREAM!, process.env.FLOOR_KEY!);
 const SUCCESS = '{"message":"success"}';
 
 async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
@@ -36,17 +34,6 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
   for await (const chunk of request) text += chunk;
   return new URLSearchParams(text);
 }
-
-async function getJson(path: string): Promise<unknown> {
-  const answer = await pool.request({ method: 'GET', path, headers });
-  if (answer.statusCode !== 200) {
-    await answer.body.dump();
-    throw new Error(`GET ${path}: ${answer.statusCode}`);
-  }
-  return answer.body.json();
-}
-
-type Offering = import('../src/v3/schemas.js').Offering;
 
 async function change(form: URLSearchParams): Promise<void> {
   const username = form.get('user') ?? '';
@@ -61,9 +48,7 @@ async function change(form: URLSearchParams): Promise<void> {
 
 /** GET state and offerings, PUT the new package with the add-ons kept; with a store, the PUT goes under an intent and the outcome is recorded. */
 async function forward(accountId: string, offering: string, customerId?: number): Promise<void> {
-  const base = `/v3/partners/accounts/${accountId}`;
-  const [, current] = (await Promise.all([getJson(`${base}/state`), getJson(`${base}/offerings`)])) as [unknown, { offerings: Offering[] }];
-  const offerings: Offering[] = [{ name: offering, type: 'package', quantity: 1 }, ...current.offerings.filter((o) => o.type === 'addon')];
+  const { before, after } = await v3.read(accountId, offering);
   const intent =
     store && customerId !== undefined
       ? await store.openIntent({
@@ -74,20 +59,18 @@ async function forward(accountId: string, offering: string, customerId?: number)
           requestId: null,
           changeId: null,
           customerUpdate: {},
-          offeringsBefore: current.offerings,
-          targetOfferings: offerings,
+          offeringsBefore: before,
+          targetOfferings: after,
           settleAfter: new Date(Date.now() + 80_000).toISOString(),
           owner: 'floor',
         })
       : undefined;
-  const answer = await pool.request({ method: 'PUT', path: `${base}/offerings`, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ offerings }) });
-  await answer.body.dump();
-  if (answer.statusCode !== 200) throw new Error(`PUT: ${answer.statusCode}`);
+  await v3.put(accountId, after);
   if (store && intent && customerId !== undefined)
     await store.recordImmediateChange(
       customerId,
       {},
-      { actor: 'legacy', action: 'immediate_upgrade', customerId, outcome: 'applied', offeringsBefore: current.offerings, offeringsAfter: offerings, detail: offering },
+      { actor: 'legacy', action: 'immediate_upgrade', customerId, outcome: 'applied', offeringsBefore: before, offeringsAfter: after, detail: offering },
       { id: intent.id, settleAfter: new Date().toISOString() },
     );
 }
@@ -114,5 +97,5 @@ server.listen(Number(process.env.FLOOR_PORT), '127.0.0.1', () => process.stdout.
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();
-  void pool.close().then(() => process.exit(0));
+  void v3.close().then(() => process.exit(0));
 });

@@ -134,8 +134,8 @@ export async function applyDueChange(deps: CoreDeps, input: DueChangeInput): Pro
       // The gate settled an earlier write that landed: an immediate change, which supersedes this
       // one. Sending this change now would undo it.
       if (gate?.kind === 'clear' && gate.settled) {
-        const now = await store.getChange(change.id);
-        if (!now || now.status !== 'applying' || now.fence !== change.fence) return done('skipped');
+        const current = await store.getChange(change.id);
+        if (!current || current.status !== 'applying' || current.fence !== change.fence) return done('skipped');
       }
       const intent = {
         customerId: customer.id,

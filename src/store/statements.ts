@@ -169,7 +169,7 @@ export const cancelChange = define(
   `UPDATE pending_changes SET status = 'cancelled', updated_at = :now
     WHERE id = :id AND status IN ('pending', 'failed') RETURNING *`,
 );
-/** `reseller.pending list`: one range of the listing index, already in order; in SQLite the index covers LISTING_COLUMNS (migration 7), so no table row is read. */
+/** `reseller.pending list`: one range of the listing index, already in order; in SQLite the index covers LISTING_COLUMNS (migrations 7 and 8), so no table row is read. */
 export const listPending = filtered(
   'listPending',
   (d) => ({

@@ -164,6 +164,9 @@ const jsonStrings = (items: readonly string[]): string => {
   return `${out}]`;
 };
 
+// The two formats' writers are written out side by side rather than driven by one table of parts:
+// a loop over per-part closures (one call site for seven functions) cost 7-18% more CPU per list of
+// 10,000 in one run (benchmark 2, both builds side by side).
 const JSON_FIRST = latin1('[{"username":');
 const JSON_NEXT = latin1(',{"username":');
 
