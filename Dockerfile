@@ -1,6 +1,6 @@
 # reseller-bridge: a multi-stage build on the official Node 24 image (Debian bookworm, slim).
 # Stage 1 compiles the TypeScript with every dependency, then reinstalls only the production ones;
-# stage 2 holds just those, the compiled dist/src and the demo mappings, and runs as `node`.
+# stage 2 holds just those, the bundle and the compiled dist/src, the demo mappings, and runs as `node`.
 
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
@@ -28,6 +28,9 @@ ENV MALLOC_ARENA_MAX=2 \
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
+# The bundle the bridge runs (dist/bundle/main.js, README "Idle memory"), and the compiled sources
+# the health check and the operator CLI (node dist/src/cli/main.js) run.
+COPY --from=build /app/dist/bundle ./dist/bundle
 COPY --from=build /app/dist/src ./dist/src
 COPY mappings ./mappings
 # The OpenAPI description the admin listener serves (GET /openapi.json).
@@ -41,4 +44,4 @@ EXPOSE 3000 3002
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/healthcheck.js"]
 # The same Node flags as `npm start` (package.json): the memory settings measured by the benchmark.
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--bytecode-old-age=1", "--expose-gc", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--bytecode-old-age=1", "--expose-gc", "dist/bundle/main.js"]

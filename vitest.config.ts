@@ -9,6 +9,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 export const PROCESS_TESTS = [
   'test/bench/bench.test.ts',
+  'test/bundle.test.ts',
   'test/cli/brownout.test.ts',
   'test/cli/cli.test.ts',
   'test/config/startup-process.test.ts',

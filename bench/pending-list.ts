@@ -117,7 +117,7 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
 }
 
 /**
- * The baseline build's own `seedPendingChanges` (its dist/bench beside its dist/src/main.js), given
+ * The baseline build's own `seedPendingChanges` (its dist/bench, beside the dist/src or dist/bundle its entry is in), given
  * the same customers in its own terms (its package constants, which it may compare by identity).
  */
 async function baselineSeeding(entry: string): Promise<typeof seedPendingChanges> {

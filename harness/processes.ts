@@ -22,9 +22,13 @@ function findProjectRoot(): string {
 
 export const projectRoot = findProjectRoot();
 
-/** The compiled entry points, relative to the project root (built by `npm run build`). */
+/**
+ * The compiled entry points, relative to the project root (built by `npm run build`). The bridge's
+ * is the bundle `npm start` and the image run (harness/bundle.mjs), so what the tests start is
+ * what ships.
+ */
 export const entries = {
-  bridge: 'dist/src/main.js',
+  bridge: 'dist/bundle/main.js',
   simulator: 'dist/src/simulator/main.js',
   cli: 'dist/src/cli/main.js',
 } as const;

@@ -16,7 +16,9 @@ const { createLogger } = await import('./log.js');
 const { gracefulShutdown, shutDownOnSignals, shutDownWhenParentExits } = await import('./shutdown.js');
 
 // Log lines are written off the event loop; flushed synchronously before the process exits.
-const { pino } = await import('pino');
+// pino is CommonJS: its module object is the default export (the bundle, split into chunks,
+// gives a dynamically imported CommonJS module no named exports; harness/bundle.mjs).
+const { default: pino } = await import('pino');
 const destination = pino.destination({ dest: 1, sync: false });
 process.once('exit', () => destination.flushSync());
 /**

@@ -102,7 +102,7 @@ describe('npm start flags', () => {
     const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
     const { flags, env } = npmStartSettings();
     const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-    expect(start).toBe(['exec', ...(assignments.length ? ['env', ...assignments] : []), 'node', ...flags, 'dist/src/main.js'].join(' '));
+    expect(start).toBe(['exec', ...(assignments.length ? ['env', ...assignments] : []), 'node', ...flags, 'dist/bundle/main.js'].join(' '));
     expect(npmStartNodeFlags()).toEqual(flags);
   });
 

@@ -37,7 +37,7 @@ describe('the Dockerfile', () => {
     // The same command as `npm start` (its Node flags included), without the shell's `exec` and
     // the `env NAME=value …` before node (those are the image's ENV: the next test).
     const start = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    expect(start).toMatch(/^exec (env (\w+=\S+ )+)?node .*dist\/src\/main\.js$/);
+    expect(start).toMatch(/^exec (env (\w+=\S+ )+)?node .*dist\/bundle\/main\.js$/);
     expect(only('CMD').map((i) => JSON.parse(i.args))).toEqual([start.replace(/^exec (env (\w+=\S+ )+)?/, '').split(' ')]);
     expect(only('STOPSIGNAL').map((i) => i.args)).toEqual(['SIGTERM']);
     const [healthcheck] = only('HEALTHCHECK');

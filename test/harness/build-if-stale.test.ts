@@ -1,5 +1,6 @@
 // build-if-stale (prestart, prebridge, the processes project's global setup): compiles only when
-// an input is newer than the last build's stamp, including after edits, deletions and a failed build.
+// an input is newer than the last build's stamp, including after edits, deletions, a new install
+// and a failed build.
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,12 @@ describe('build-if-stale', () => {
     ['a deleted source', (root: string) => rmSync(join(root, 'src/core/a.ts'))],
     ['an edited tsconfig', (root: string) => writeFileSync(join(root, 'tsconfig.build.json'), '{}\n')],
     ['an edited harness file', (root: string) => writeFileSync(join(root, 'harness/processes.ts'), '// edited\n')],
+    // The bundle holds the packages' code: a new lock file, or `npm ci` reinstalling them, rebuilds it.
+    ['a changed package-lock.json', (root: string) => writeFileSync(join(root, 'package-lock.json'), '{}\n')],
+    ['a fresh npm ci', (root: string) => {
+      mkdirSync(join(root, 'node_modules'));
+      writeFileSync(join(root, 'node_modules/.package-lock.json'), '{}\n');
+    }],
   ])('rebuilds after %s', (_name, change) => {
     const p = project();
     p.build();

@@ -1,0 +1,69 @@
+// Bundles the compiled bridge (dist/src/main.js, from tsc) into dist/bundle/main.js and its
+// chunks: the entry `npm start` and the image run. The bundle is a dozen modules for Node's loader
+// to resolve at start-up instead of about 900, which make the loader's path functions hot enough
+// for Turbofan and page in its compiler's code: about 2 MiB of an idle sidecar's RSS (README
+// "Idle memory").
+// Not minified, so the bundle's stack traces name our functions; the linked source map leads back
+// to the sources under NODE_OPTIONS=--enable-source-maps. undici stays in node_modules (loaded by
+// src/v3/undici-pool.ts through createRequire, which a bundler leaves alone), as do the operator
+// page's uPlot files. The WAL checkpoint worker is its own entry, beside main.js, where
+// src/store/wal-checkpointer.ts looks for it.
+// Plain JavaScript, like build-if-stale.mjs, which runs it after tsc; `npm run build` does too.
+import { buildSync } from 'esbuild';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** Relative to the project root: the bundle's folder, and its entries (from tsc's output). */
+export const BUNDLE_FOLDER = 'dist/bundle';
+const ENTRIES = {
+  main: 'dist/src/main.js',
+  'wal-checkpoint-worker': 'dist/src/store/wal-checkpoint-worker.js',
+};
+
+// The CommonJS packages in the bundle (express, pg, pino…) call require() for Node's modules; an
+// ES module has no require, so the bundle makes one.
+const REQUIRE_BANNER = "import { createRequire as createBundleRequire } from 'node:module';\nconst require = createBundleRequire(import.meta.url);";
+
+/** Synchronous (esbuild's buildSync), like the tsc run before it; throws when the bundle fails. */
+export function bundle(root = projectRoot) {
+  const { metafile } = buildSync({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(root, path)])),
+    outdir: join(root, BUNDLE_FOLDER),
+    bundle: true,
+    // Chunks, not one file: what main.ts imports dynamically (after its Node version check; the
+    // PostgreSQL store and pg, the embedded simulator, only when they are used) stays a module of
+    // its own, loaded when imported. One file would hoist every import of Node's modules above the
+    // check, so Node 20 would fail on node:sqlite instead of saying which Node to use.
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // pg's optional native binding (never installed: the bridge uses pg's JavaScript client).
+    external: ['pg-native'],
+    sourcemap: 'linked',
+    // What went in, for test/build/bundle.test.ts.
+    metafile: true,
+    banner: { js: REQUIRE_BANNER },
+    logLevel: 'warning',
+  });
+  writeFileSync(join(root, BUNDLE_FOLDER, 'meta.json'), JSON.stringify(metafile));
+  // Chunks are named by their content: the files of an earlier build that this one did not write
+  // go now, after the new ones are in place (a process starting meanwhile finds a whole build).
+  const written = new Set(Object.keys(metafile.outputs).map((path) => join(root, path)));
+  for (const name of readdirSync(join(root, BUNDLE_FOLDER))) {
+    const path = join(root, BUNDLE_FOLDER, name);
+    if (name !== 'meta.json' && !written.has(path)) rmSync(path);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    bundle();
+  } catch {
+    process.exit(1); // esbuild has printed its errors
+  }
+}

@@ -1,0 +1,132 @@
+// The bundle `npm start` and the image run (harness/bundle.mjs): a dozen modules for Node's loader
+// instead of about 900 resolutions at start-up (the reason for it: README "Idle memory"), its
+// Node version check first, our classes' names kept, and the WAL checkpoint worker where the store
+// looks for it.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bundle } from '../harness/bundle.mjs';
+import { entries, projectRoot, startCommand, startNode } from '../harness/processes.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { CheckpointReport } from '../src/store/wal-checkpointer.js';
+import { onCleanup } from './store/cleanup.js';
+import { seed, tempDir } from './store/helpers.js';
+
+/** A file of the compiled build (the processes project builds dist/ first). */
+const compiledModule = (path: string) => join(projectRoot, 'dist', path);
+
+// Preloaded with --import: counts what the loader resolves (ES imports and require() alike) and
+// prints it when the process exits.
+const RESOLVE_PROBE = `import { registerHooks } from 'node:module';
+const files = [];
+registerHooks({ resolve(specifier, context, next) { const found = next(specifier, context); if (!found.url.startsWith('node:')) files.push(found.url); return found; } });
+process.on('exit', () => process.stderr.write('RESOLVED ' + JSON.stringify(files) + '\\n'));
+`;
+
+/** The machine's own Node when it is older than the pinned one (Node 20 on these machines), from PATH without node_modules/.bin. */
+function olderNode(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.includes('node_modules'))) {
+    const node = join(dir, 'node');
+    if (!existsSync(node)) continue;
+    const major = Number(/^v(\d+)/.exec(execFileSync(node, ['--version'], { encoding: 'utf8' }))?.[1]);
+    if (major < 24) return node;
+  }
+  return undefined;
+}
+const machineNode = olderNode();
+
+async function runCommand(command: string, args: string[]) {
+  const started = startCommand(command, args, { name: 'node' });
+  return { ...(await started.exited), stderr: started.stderr() };
+}
+
+describe('the bundle', () => {
+  it.runIf(machineNode)("refuses an older Node with the message that says which to use, before it loads a module that Node lacks (node:sqlite)", async () => {
+    const run = await runCommand(machineNode!, [compiledModule('bundle/main.js')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^reseller-bridge needs Node 24\.21 or newer; this is Node 2\d\.\d+\.\d+\.\nRun it with `npm start` after `npm ci`/);
+  });
+
+  it('is what starts: at start-up the loader resolves the bundle itself, undici (loaded beside it) and the uPlot files, nothing else', async () => {
+    expect(entries.bridge).toBe('dist/bundle/main.js');
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-probe-'));
+    try {
+      const probe = join(dir, 'probe.mjs');
+      writeFileSync(probe, RESOLVE_PROBE);
+      const bridge = startNode(entries.bridge, {
+        name: 'bridge',
+        nodeArgs: ['--import', pathToFileURL(probe).href],
+        env: { PORT: '0', HOST: '127.0.0.1', SIMULATOR_PORT: '0', ADMIN_PORT: '0', BRIDGE_DB: join(dir, 'bridge.db'), BRIDGE_SCHEDULER: 'off' },
+      });
+      await bridge.waitForLoggedUrl('bridge listening');
+      expect(await bridge.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      const [, listed] = /^RESOLVED (.*)$/m.exec(bridge.stderr()) ?? [];
+      const resolved = JSON.parse(listed ?? 'null') as string[];
+      const inNodeModules = (name: string) => (url: string) => url.includes(`/node_modules/${name}/`);
+      expect(resolved.filter(inNodeModules('undici')).length).toBeGreaterThan(0);
+      const rest = resolved.filter((url) => !inNodeModules('undici')(url) && !inNodeModules('uplot')(url));
+      const bundleFolder = pathToFileURL(compiledModule('bundle')).href;
+      expect(rest.filter((url) => !url.startsWith(`${bundleFolder}/`))).toEqual([]);
+      expect(rest[0]).toBe(pathToFileURL(join(projectRoot, entries.bridge)).href);
+      // main.js and the chunks it loads, each resolved by every chunk that imports it; without the
+      // bundle, about 900 resolutions of 500 files (README "Idle memory").
+      expect(new Set(rest).size).toBeLessThan(20);
+      expect(rest.length).toBeLessThan(50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the name of every class of ours it holds (logged errors are named by their class)', () => {
+    const folder = compiledModule('bundle');
+    const bundled = readdirSync(folder).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(folder, f), 'utf8')).join('\n');
+    // What went in (esbuild's metafile): our modules as tsc compiled them.
+    const { inputs } = JSON.parse(readFileSync(compiledModule('bundle/meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const ours = Object.keys(inputs).filter((path) => path.startsWith('dist/src/'));
+    expect(ours).toContain('dist/src/main.js');
+    const classes = new Set(ours.flatMap((path) => [...readFileSync(join(projectRoot, path), 'utf8').matchAll(/^(?:export )?class (\w+)/gm)].map((m) => m[1]!)));
+    expect(classes.size).toBeGreaterThan(10);
+    // `class X`, or `X = class` where the module is loaded lazily (an assigned class takes the name it is assigned to).
+    const declared = (name: string) => new RegExp(`\\bclass ${name}\\b|\\b${name} = class\\b`);
+    expect([...classes].filter((name) => !declared(name).test(bundled))).toEqual([]);
+    // A clash between two modules would make esbuild rename one (`ConfigError2`).
+    expect([...classes].filter((name) => declared(`${name}\\d+`).test(bundled))).toEqual([]);
+  });
+
+  it('holds the WAL checkpoint worker where the store looks for it (beside main.js), and that worker checkpoints', async () => {
+    const worker = new URL('./wal-checkpoint-worker.js', pathToFileURL(compiledModule('bundle/main.js')));
+    expect(existsSync(worker)).toBe(true);
+    const path = join(tempDir(), 'bridge.db');
+    let checkpointed!: { resolve: (report: CheckpointReport) => void; reject: (error: unknown) => void };
+    const done = new Promise<CheckpointReport>((resolve, reject) => (checkpointed = { resolve, reject }));
+    const store = SqliteStore.open(path, {
+      checkpoints: { workerUrl: worker, startAfterCommits: 1, intervalMs: 5, onReport: (report) => report.log > 0 && report.checkpointed === report.log && checkpointed.resolve(report), onError: checkpointed.reject },
+    });
+    onCleanup(() => store.close());
+    const { alice } = await seed(store);
+    await store.appendAudit({ actor: 'operator', action: 'note', customerId: alice!.id, outcome: 'noted', detail: 'through the bundled worker' });
+    const report = await done;
+    expect(report.checkpointed).toBe(report.log);
+  });
+
+  it('a new build replaces the chunks of the one before, and leaves nothing of it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'bundle-build-'));
+    try {
+      cpSync(compiledModule('src'), join(root, 'dist/src'), { recursive: true });
+      symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+      mkdirSync(join(root, 'dist/bundle'));
+      writeFileSync(join(root, 'dist/bundle/chunk-EARLIER.js'), 'export {};\n');
+      bundle(root);
+      const files = readdirSync(join(root, 'dist/bundle'));
+      expect(files).not.toContain('chunk-EARLIER.js');
+      // As many files as the project's own build (their names hash paths, which differ here).
+      expect(files).toContain('main.js');
+      expect(files.length).toBe(readdirSync(compiledModule('bundle')).length);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
