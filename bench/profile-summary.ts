@@ -2,13 +2,24 @@
 // it) summarised by part of the request path. Each sample counts for the function it was taken
 // in; a frame without a script (a native or builtin function: a socket write, JSON.parse, a SQLite
 // step) counts for the nearest caller that has one, so `writev` under node:net is HTTP I/O and a
-// SQLite step under src/store is the store.
-import { readFileSync } from 'node:fs';
+// SQLite step under src/store is the store. A frame in the bundle (dist/bundle, what the bridge
+// runs) counts for the source its linked source map says it came from.
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { say, table } from './report.js';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  /** 0-based, where the function starts. */
+  lineNumber: number;
+  columnNumber?: number;
+}
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
   hitCount?: number;
 }
@@ -52,8 +63,29 @@ export interface ProfileSummary {
   topFunctions: { name: string; samples: number }[];
 }
 
+/**
+ * A frame's original script and line: through the source map beside its script (`<file>.js.map`,
+ * as harness/bundle.mjs writes them), or the frame's own when its script has none. Maps are read
+ * once per script.
+ */
+export function originalPositions(): (frame: CallFrame) => { url: string; lineNumber: number } {
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (url: string) => {
+    if (!maps.has(url)) {
+      const path = url.startsWith('file:') ? `${fileURLToPath(url)}.map` : undefined;
+      maps.set(url, path && existsSync(path) ? new SourceMap(JSON.parse(readFileSync(path, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined);
+    }
+    return maps.get(url);
+  };
+  return (frame) => {
+    const entry = mapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0);
+    return entry && 'originalSource' in entry ? { url: new URL(entry.originalSource, frame.url).href, lineNumber: entry.originalLine } : frame;
+  };
+}
+
 export function summariseProfile(path: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const original = originalPositions();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
@@ -65,8 +97,8 @@ export function summariseProfile(path: string): ProfileSummary {
     const special = SPECIAL[node.callFrame.functionName];
     if (special && node.callFrame.url === '') return special;
     for (let current: ProfileNode | undefined = node; current; current = byId.get(parentOf.get(current.id) ?? -1)) {
-      const url = current.callFrame.url;
-      if (url === '') continue;
+      if (current.callFrame.url === '') continue;
+      const { url } = original(current.callFrame);
       return CATEGORIES.find(([, matches]) => matches(url))?.[0] ?? 'other code';
     }
     return 'V8 and native, outside any function';
@@ -82,7 +114,8 @@ export function summariseProfile(path: string): ProfileSummary {
     byCategory.set(category, (byCategory.get(category) ?? 0) + count);
     total += count;
     if (category !== 'idle') {
-      const where = node.callFrame.url ? `${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1}` : 'native';
+      const at = node.callFrame.url ? original(node.callFrame) : undefined;
+      const where = at ? `${shortUrl(at.url)}:${at.lineNumber + 1}` : 'native';
       const name = `${node.callFrame.functionName || '(anonymous)'} (${where})`;
       byFunction.set(name, (byFunction.get(name) ?? 0) + count);
     }
@@ -99,7 +132,9 @@ function shortUrl(url: string): string {
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) return url.slice(modules + '/node_modules/'.length);
   const dist = url.indexOf('/dist/');
-  return dist >= 0 ? url.slice(dist + '/dist/'.length) : url;
+  if (dist >= 0) return url.slice(dist + '/dist/'.length);
+  const sources = url.lastIndexOf('/src/');
+  return sources >= 0 ? url.slice(sources + 1) : url;
 }
 
 /**

@@ -1,9 +1,11 @@
 // The benchmark's own pieces: the generated world must stay a valid mappings folder as
 // the format evolves, the numbers it prints must be computed right, and the floor it compares
 // the bridge with must really do a task's v3 calls.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { buildSync } from 'esbuild';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
 import { projectRoot } from '../../bench/paths.js';
@@ -91,6 +93,44 @@ describe('profile summary', () => {
         'undici (v3 calls out)': 1,
       });
       expect(summary.topFunctions[0]).toEqual({ name: 'writev (native)', samples: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('profile summary of the bundle', () => {
+  it('counts a frame of a bundled script for the source its source map names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-bundle-'));
+    try {
+      const write = (path: string, text: string) => (mkdirSync(dirname(join(dir, path)), { recursive: true }), writeFileSync(join(dir, path), text));
+      write('src/store/sqlite.js', 'export function recordImmediateChange(n) {\n  return n + 1;\n}\n');
+      write('node_modules/zod/index.js', 'export function parse(value) {\n  return String(value);\n}\n');
+      write('src/main.js', "import { recordImmediateChange } from './store/sqlite.js';\nimport { parse } from 'zod';\nconsole.log(parse(recordImmediateChange(1)));\n");
+      buildSync({ absWorkingDir: dir, entryPoints: ['src/main.js'], outfile: join(dir, 'dist/bundle/main.js'), bundle: true, format: 'esm', sourcemap: 'linked', minifyWhitespace: true, logLevel: 'silent' });
+      const bundled = readFileSync(join(dir, 'dist/bundle/main.js'), 'utf8');
+      const url = pathToFileURL(join(dir, 'dist/bundle/main.js')).href;
+      const at = (name: string) => {
+        const lines = bundled.split('\n');
+        const lineNumber = lines.findIndex((line) => line.includes(`function ${name}(`));
+        return { functionName: name, url, lineNumber, columnNumber: lines[lineNumber]!.indexOf(`function ${name}(`) };
+      };
+      const profile = {
+        nodes: [
+          { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0 }, children: [2, 3] },
+          { id: 2, callFrame: at('recordImmediateChange') },
+          { id: 3, callFrame: at('parse') },
+        ],
+        samples: [2, 2, 2, 3],
+      };
+      const path = join(dir, 'p.cpuprofile');
+      writeFileSync(path, JSON.stringify(profile));
+      const summary = summariseProfile(path);
+      expect(Object.fromEntries(summary.shares.map((s) => [s.category, s.samples]))).toEqual({ 'store (SQLite/PostgreSQL, our code)': 3, 'validation (zod)': 1 });
+      expect(summary.topFunctions).toEqual([
+        { name: 'recordImmediateChange (src/store/sqlite.js:1)', samples: 3 },
+        { name: 'parse (zod/index.js:1)', samples: 1 },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
