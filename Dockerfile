@@ -28,7 +28,7 @@ ENV MALLOC_ARENA_MAX=2 \
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
-# The bundle the bridge runs (dist/bundle/main.js, README "Idle memory"), and the compiled sources
+# The bundle the bridge runs (dist/bundle/main.js, README "Idle memory: the bundle"), and the compiled sources
 # the health check and the operator CLI (node dist/src/cli/main.js) run.
 COPY --from=build /app/dist/bundle ./dist/bundle
 COPY --from=build /app/dist/src ./dist/src

@@ -1,5 +1,5 @@
 // The bundle `npm start` and the image run (harness/bundle.mjs): a dozen modules for Node's loader
-// instead of about 900 resolutions at start-up (the reason for it: README "Idle memory"), its
+// instead of about 900 resolutions at start-up (the reason for it: README "Idle memory: the bundle"), its
 // Node version check first, our classes' names kept, and the WAL checkpoint worker where the store
 // looks for it.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ describe('the bundle', () => {
       expect(rest.filter((url) => !url.startsWith(`${bundleFolder}/`))).toEqual([]);
       expect(rest[0]).toBe(pathToFileURL(join(projectRoot, entries.bridge)).href);
       // main.js and the chunks it loads, each resolved by every chunk that imports it; without the
-      // bundle, about 900 resolutions of 500 files (README "Idle memory").
+      // bundle, about 900 resolutions of 500 files (README "Idle memory: the bundle").
       expect(new Set(rest).size).toBeLessThan(20);
       expect(rest.length).toBeLessThan(50);
     } finally {
