@@ -1,3 +1,2 @@
 // Types of bundle.mjs for the TypeScript that imports it (test/bundle.test.ts).
-export declare const BUNDLE_FOLDER: string;
 export declare function bundle(root?: string): void;

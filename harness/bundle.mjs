@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** Relative to the project root: the bundle's folder, and its entries (from tsc's output). */
-export const BUNDLE_FOLDER = 'dist/bundle';
+const BUNDLE_FOLDER = 'dist/bundle';
 const ENTRIES = {
   main: 'dist/src/main.js',
   'wal-checkpoint-worker': 'dist/src/store/wal-checkpoint-worker.js',
@@ -54,14 +54,12 @@ export function bundle(root = projectRoot) {
     banner: { js: REQUIRE_BANNER },
     logLevel: 'warning',
   });
-  writeFileSync(join(root, BUNDLE_FOLDER, 'meta.json'), JSON.stringify(metafile));
+  const folder = join(root, BUNDLE_FOLDER);
+  writeFileSync(join(folder, 'meta.json'), JSON.stringify(metafile));
   // Chunks are named by their content: the files of an earlier build that this one did not write
   // go now, after the new ones are in place (a process starting meanwhile finds a whole build).
   const written = new Set(Object.keys(metafile.outputs).map((path) => join(root, path)));
-  for (const name of readdirSync(join(root, BUNDLE_FOLDER))) {
-    const path = join(root, BUNDLE_FOLDER, name);
-    if (name !== 'meta.json' && !written.has(path)) rmSync(path);
-  }
+  for (const name of readdirSync(folder)) if (name !== 'meta.json' && !written.has(join(folder, name))) rmSync(join(folder, name));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -96,6 +96,15 @@ describe('the bundle', () => {
     expect([...classes].filter((name) => declared(`${name}\\d+`).test(bundled))).toEqual([]);
   });
 
+  it('has a linked source map beside every chunk, leading back to the TypeScript sources (README: --enable-source-maps)', () => {
+    const folder = compiledModule('bundle');
+    const chunks = readdirSync(folder).filter((f) => f.endsWith('.js'));
+    expect(chunks.filter((f) => !readFileSync(join(folder, f), 'utf8').trimEnd().endsWith(`//# sourceMappingURL=${f}.map`))).toEqual([]);
+    const sources = chunks.flatMap((f) => (JSON.parse(readFileSync(join(folder, `${f}.map`), 'utf8')) as { sources: string[] }).sources);
+    expect(sources).toContain('../../src/main.ts');
+    expect(sources).toContain('../../src/store/sqlite.ts');
+  });
+
   it('holds the WAL checkpoint worker where the store looks for it (beside main.js), and that worker checkpoints', async () => {
     const worker = new URL('./wal-checkpoint-worker.js', pathToFileURL(compiledModule('bundle/main.js')));
     expect(existsSync(worker)).toBe(true);
