@@ -6,7 +6,7 @@
 // Names are not minified, so stack traces name our functions; the linked source maps lead back to
 // the sources' lines under NODE_OPTIONS=--enable-source-maps. undici stays in node_modules
 // (src/v3/undici-pool.ts loads it through createRequire, which a bundler leaves alone), as do the
-// operator page's uPlot files. The WAL checkpoint worker is an entry of its own, beside main.js,
+// operator page's uPlot files and iconv-lite (below). The WAL checkpoint worker is an entry of its own, beside main.js,
 // where src/store/wal-checkpointer.ts looks for it.
 // Plain JavaScript, like build-if-stale.mjs, which runs it after tsc; `npm run build` does too.
 import { buildSync } from 'esbuild';
@@ -42,8 +42,12 @@ export function bundle(root = projectRoot) {
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    // pg's optional native binding (never installed: the bridge uses pg's JavaScript client).
-    external: ['pg-native'],
+    // pg's optional native binding (never installed: the bridge uses pg's JavaScript client), and
+    // iconv-lite, which Express's body-parser requires at load: bundled, its charset tables (0.5 MB
+    // of source, a quarter of the bundle) would sit in the heap for good; from node_modules they
+    // load only when a body-parser parser decodes a body, which the bridge never asks for (the
+    // legacy edge reads bodies itself, src/edge/legacy/body.ts).
+    external: ['pg-native', 'iconv-lite'],
     // Without the comments and the indentation: V8 holds each module's source for as long as the
     // process runs (to compile functions lazily); 3.4 MiB less idle RSS, measured. Names are kept
     // (identifiers are not minified), so stack traces still name our functions and classes.

@@ -50,7 +50,7 @@ describe('the bundle', () => {
     expect(run.stderr).toMatch(/^reseller-bridge needs Node 24\.21 or newer; this is Node 2\d\.\d+\.\d+\.\nRun it with `npm start` after `npm ci`/);
   });
 
-  it('is what starts: at start-up the loader resolves the bundle itself, undici (loaded beside it) and the uPlot files, nothing else', async () => {
+  it('is what starts: starting and serving legacy tasks, the loader resolves the bundle itself, undici and iconv-lite (loaded beside it) and the uPlot files, nothing else, and never the charset tables', async () => {
     expect(entries.bridge).toBe('dist/bundle/main.js');
     const dir = mkdtempSync(join(tmpdir(), 'bundle-probe-'));
     try {
@@ -61,13 +61,23 @@ describe('the bundle', () => {
         nodeArgs: ['--import', pathToFileURL(probe).href],
         env: { PORT: '0', HOST: '127.0.0.1', SIMULATOR_PORT: '0', ADMIN_PORT: '0', BRIDGE_DB: join(dir, 'bridge.db'), BRIDGE_SCHEDULER: 'off' },
       });
-      await bridge.waitForLoggedUrl('bridge listening');
+      const url = await bridge.waitForLoggedUrl('bridge listening');
+      // Form-encoded bodies, JSON and XML answers: the legacy edge reads bodies itself, so Express's
+      // body-parser never asks iconv-lite for a codec and its tables stay on disk.
+      const task = 'api_user=your_sendgrid_username&api_key=your_sendgrid_password&task=immediate_upgrade&user=customer@example.com&ip_group[]=Reseller Group';
+      for (const [format, pkg] of [['json', 'Basic Package'], ['xml', 'Silver Package']] as const) {
+        const answer = await fetch(`${url}/apiv2/reseller.account.${format}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=ISO-8859-1' }, body: `${task}&package=${pkg}` });
+        expect(await answer.text()).toMatch(/success/);
+      }
       expect(await bridge.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       const [, listed] = /^RESOLVED (.*)$/m.exec(bridge.stderr()) ?? [];
       const resolved = JSON.parse(listed ?? 'null') as string[];
       const inNodeModules = (name: string) => (url: string) => url.includes(`/node_modules/${name}/`);
       expect(resolved.filter(inNodeModules('undici')).length).toBeGreaterThan(0);
-      const rest = resolved.filter((url) => !inNodeModules('undici')(url) && !inNodeModules('uplot')(url));
+      expect(resolved.filter(inNodeModules('iconv-lite')).length).toBeGreaterThan(0);
+      expect(resolved.filter(inNodeModules('iconv-lite/encodings'))).toEqual([]);
+      const beside = ['undici', 'iconv-lite', 'safer-buffer' /* iconv-lite's */, 'uplot'].map(inNodeModules);
+      const rest = resolved.filter((url) => !beside.some((inPackage) => inPackage(url)));
       const bundleFolder = pathToFileURL(compiledModule('bundle')).href;
       expect(rest.filter((url) => !url.startsWith(`${bundleFolder}/`))).toEqual([]);
       expect(rest[0]).toBe(pathToFileURL(join(projectRoot, entries.bridge)).href);
@@ -94,6 +104,18 @@ describe('the bundle', () => {
     expect([...classes].filter((name) => !declared(name).test(bundled))).toEqual([]);
     // A clash between two modules would make esbuild rename one (`ConfigError2`).
     expect([...classes].filter((name) => declared(`${name}\\d+`).test(bundled))).toEqual([]);
+  });
+
+  it("holds what the bridge uses of its packages, not their dead weight: zod's English messages alone, no charset table", () => {
+    // V8 keeps every chunk's source in the heap while the process runs (README "Idle memory: the bundle").
+    // esbuild's metafile: what each chunk holds of each module it read (a pruned module holds nothing).
+    const { outputs } = JSON.parse(readFileSync(compiledModule('bundle/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+    const paths = [...new Set(Object.values(outputs).flatMap((chunk) => Object.entries(chunk.inputs).filter(([, held]) => held.bytesInOutput > 0).map(([path]) => path)))];
+    expect(paths.some((path) => path.includes('node_modules/zod/'))).toBe(true);
+    // `import { z } from 'zod'` is a namespace object the bundler cannot prune: its 48 locales and every
+    // check came along (0.6 MB); `import * as z` leaves only what is called.
+    expect(paths.filter((path) => /node_modules\/zod\/.*\/locales\//.test(path))).toEqual(['node_modules/zod/v4/locales/en.js']);
+    expect(paths.filter((path) => path.includes('node_modules/iconv-lite/'))).toEqual([]);
   });
 
   it('has a linked source map beside every chunk, leading back to the TypeScript sources (README: --enable-source-maps)', () => {

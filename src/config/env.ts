@@ -1,7 +1,7 @@
 // The environment (DESIGN.md §2), validated once at start-up. Every problem names its variable
 // in plain words ("PORT must be an integer from 0 to 65535"); the values of variables that may
 // hold a secret (keys, tokens, URLs with credentials) are never repeated.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, plainProblem } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,6 +1,6 @@
 // Configuration problems phrased for an operator: which variable or file, which entry (by its
 // name, not its position), and what is wrong, in plain words. Pure: tests drive it by table.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Every problem of one start-up, one line each (stderr, exit 2: no stack trace). */
 export class ConfigError extends Error {

@@ -1,6 +1,6 @@
 // The declarative translation data in `mappings/`, one file per concern.
 // Each file carries `version` so a future format change can be migrated explicitly.
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import { offeringSchema, readStates } from '../v3/schemas.js';
 

@@ -2,7 +2,7 @@
 // downstream receives the frozen `Mappings` and never re-reads the files.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { NO_SIGNALS, type DeprecationSignals } from '../rules/deprecation.js';
 import { resolveDeprecationSignals } from './deprecation.js';
 import { ConfigError, describeIssues, firstString, type EntryNames } from './errors.js';

@@ -3,7 +3,7 @@
 // is down, and a write that is applied but answered late (the client times out after
 // the change happened). Admin routes never see faults, so a remote simulator can
 // always be repaired.
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorIds, serverErrorBodies, serverErrorStatuses, specError, type ErrorBody, type ServerErrorStatus } from './errors.js';
 import { operationIds, type OperationId } from './operations.js';
 

@@ -3,7 +3,7 @@
 // first demo key), BRIDGE_MAPPINGS (./mappings), SIMULATOR_STATE (optional state file),
 // LOG_LEVEL. Keys are never logged.
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, describeIssues } from '../config/errors.js';
 import { loadMappings } from '../config/mappings.js';
 import { createLogger } from '../log.js';

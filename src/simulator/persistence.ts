@@ -3,7 +3,7 @@
 // and the simulator restarts with the accounts the bridge's database refers to.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { offeringSchema, profileSchema, readStates } from '../v3/schemas.js';
 import type { SimulatedAccount } from './state.js';
 

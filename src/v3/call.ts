@@ -2,7 +2,7 @@
 // retry loop, all inside the call's deadline. Operation-specific knowledge (path,
 // body, how to read the answer) comes in an OperationSpec from client.ts.
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CallOptions } from './api.js';
 import { contentCodings, readBody, BodyDecodeError, BodyTooLargeError } from './body.js';
 import type { V3Error } from './errors.js';
