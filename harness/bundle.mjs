@@ -6,8 +6,8 @@
 // Names are not minified, so stack traces name our functions; the linked source maps lead back to
 // the sources' lines under NODE_OPTIONS=--enable-source-maps. undici stays in node_modules
 // (src/v3/undici-pool.ts loads it through createRequire, which a bundler leaves alone), as do the
-// operator page's uPlot files and iconv-lite (below). The WAL checkpoint worker is an entry of its own, beside main.js,
-// where src/store/wal-checkpointer.ts looks for it.
+// operator page's uPlot files and iconv-lite (below). The WAL checkpoint worker is an entry of its
+// own, beside main.js, where src/store/wal-checkpointer.ts looks for it.
 // Plain JavaScript, like build-if-stale.mjs, which runs it after tsc; `npm run build` does too.
 import { buildSync } from 'esbuild';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
