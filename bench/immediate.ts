@@ -70,7 +70,9 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
       'bridge: `npm start` as the README recommends; floor: a minimal forwarder in its own process (node:http in, the same undici calls out, ' +
       'a fixed success answer: no auth, rules, store or logging); floor with the promised writes: the same forwarder keeping the bridge\'s ' +
       'durability promises through the bridge\'s own store (the customer\'s lock, the write intent committed before the PUT, the record ' +
-      'committed before the answer) and nothing else; direct: the load generator calls v3 itself.',
+      'committed before the answer) and nothing else; promised writes on the stack: that forwarder served on the bridge\'s libraries ' +
+      '(Express routing, zod checking the form, the bridge\'s pino logger writing an access line per request, a prom-client histogram ' +
+      'with the default metrics); direct: the load generator calls v3 itself. The floors are bundled as the bridge is.',
   );
   say(
     `Open loop: ${params.rate} req/s per arm, ${params.warmupMs / 1000} s warm-up per arm, then ${params.durationMs / 1000} s measured per arm ` +
@@ -126,8 +128,12 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     const promisedProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: settings.flags, nodeEnv: settings.env, store: `${world.db}-floor` });
     started.push(promisedProcess);
     const promised = measured(legacyImmediateArm('floor with the promised writes', promisedProcess.url, rotation), promisedProcess);
+    // The same promises on the bridge's libraries: what the stack costs before the bridge's own work.
+    const stackProcess = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, nodeArgs: settings.flags, nodeEnv: settings.env, store: `${world.db}-stack`, onStack: true });
+    started.push(stackProcess);
+    const onStack = measured(legacyImmediateArm('promised writes on the stack', stackProcess.url, rotation), stackProcess);
     const direct = measured(directV3Arm(simulator.url, rotation));
-    arms.push(floor, promised, direct);
+    arms.push(floor, promised, onStack, direct);
 
     for (const arm of arms) await openLoop(arm.operation, params.rate, params.warmupMs);
     const slice = params.durationMs / params.rounds;
@@ -176,6 +182,20 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
         `record before the answer) ${micros(promised.closedCpu!.perTask)} per task, ${ratio(promisedRatio)} x the floor's; ` +
         `the bridge ${ratio(b.closedCpu!.perTask / promised.closedCpu!.perTask)} x that.`,
     );
+    say('\nWhat each layer adds (same run): each arm against the floor, as the targets measure the bridge:');
+    say(
+      table(
+        ['arm', 'CPU per task, closed loop', '/ floor\'s', 'added p50 / p99 over direct, open loop', 'peak RSS', '/ floor\'s'],
+        [floor, promised, onStack, b].map((arm) => [
+          arm.name,
+          micros(arm.closedCpu!.perTask),
+          ratio(arm.closedCpu!.perTask / floor.closedCpu!.perTask),
+          `${signedMs(arm.open.percentile(50) - direct.open.percentile(50))} / ${signedMs(arm.open.percentile(99) - direct.open.percentile(99))}`,
+          mib(peakOf(arm)),
+          ratio(peakOf(arm) / peakOf(floor)),
+        ]),
+      ),
+    );
 
     const rows = [
       [`throughput bridge / direct, open loop at ${params.rate} req/s`, ratio(openRatio), `>= ${TARGETS.throughputRatio}`, verdict(openRatio >= TARGETS.throughputRatio)],
@@ -193,7 +213,13 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
         '-',
         `baseline: ${micros(baseline.closedCpu!.perTask)}, peak RSS ${mib(peakOf(baseline))}, idle ${mib(baseline.idleRss!)}`,
       ]);
-    if (params.profileDir) await profileBridgeAndFloor(params, params.profileDir, viaBridge, floor, baseline);
+    if (params.profileDir)
+      await profileArms(params, params.profileDir, [
+        { arm: viaBridge, name: 'bridge', detailed: true },
+        { arm: floor, name: 'floor' },
+        { arm: onStack, name: 'promised writes on the stack' },
+        ...(baseline ? [{ arm: baseline, name: 'bridge, baseline build', detailed: true }] : []),
+      ]);
     if (defaults)
       rows.push([
         `CPU cost of the memory settings (CPU/task with / ${compared.length ? compared.join(' ') : 'without'}, closed loop)`,
@@ -252,23 +278,20 @@ function report(params: ImmediateParams, arms: MeasuredArm[], memory: { arm: Mea
     }
 }
 
-/** One more closed loop per arm with its CPU profiler on (not measured: profiling costs CPU), summarised. */
-async function profileBridgeAndFloor(params: ImmediateParams, dir: string, bridge: MeasuredArm, floor: MeasuredArm, baseline?: MeasuredArm): Promise<void> {
+/** One more closed loop per arm with its CPU profiler on (not measured: profiling costs CPU), summarised; the busiest functions of the `detailed` ones listed. */
+async function profileArms(params: ImmediateParams, dir: string, profiledArms: { arm: MeasuredArm; name: string; detailed?: boolean }[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const summaries: ProfileSummary[] = [];
   const paths: string[] = [];
-  const profiledArms = baseline ? [bridge, floor, baseline] : [bridge, floor];
-  for (const arm of profiledArms) {
+  for (const { arm } of profiledArms) {
     const path = join(dir, `${arm.name.replace(/\W+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
     await profiled(arm.served!.process, path, () => closedLoop(arm.operation, params.probeConcurrency, params.probeMs));
     summaries.push(summariseProfile(path));
     paths.push(path);
   }
-  const names = baseline ? ['bridge', 'floor', 'bridge, baseline build'] : ['bridge', 'floor'];
   printProfiles(
     `Where the time goes: CPU profiles under the closed loop (${params.probeConcurrency} concurrent, ${params.probeMs / 1000} s; ${paths.join(', ')}), share of busy samples:`,
-    summaries.map((summary, i) => ({ name: names[i]!, summary })),
-    [0, ...(baseline ? [2] : [])],
+    summaries.map((summary, i) => ({ name: profiledArms[i]!.name, summary })),
+    profiledArms.flatMap(({ detailed }, i) => (detailed ? [i] : [])),
   );
 }
-

@@ -9,6 +9,8 @@ export const compiled = {
   bridge: join(projectRoot, entries.bridge),
   simulator: join(projectRoot, entries.simulator),
   schedulerChild: join(projectRoot, 'dist/bench/scheduler-child.js'),
-  floor: join(projectRoot, 'dist/bench/floor.js'),
+  // The floors bundled as the bridge is (harness/bundle.mjs), so only what they do differs.
+  floor: join(projectRoot, 'dist/bench/bundle/floor.js'),
+  floorOnStack: join(projectRoot, 'dist/bench/bundle/floor-on-stack.js'),
   drainFloor: join(projectRoot, 'dist/bench/drain-floor.js'),
 };

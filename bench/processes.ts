@@ -72,17 +72,22 @@ export interface FloorProcessOptions {
   world: string;
   upstreamUrl: string;
   nodeArgs?: string[];
-  /** A SQLite file: the floor also keeps the durability promises through the bridge's store (bench/floor.ts). */
+  /** A SQLite file: the floor also keeps the durability promises through the bridge's store (bench/floor-task.ts). */
   store?: string;
+  /** Served on the bridge's stack (bench/floor-on-stack.ts; needs `store`). */
+  onStack?: boolean;
   nodeEnv?: Record<string, string>;
 }
 
-/** The floor forwarder (bench/floor.ts). */
+/** The floor forwarder (bench/floor.ts), or the floor with the promised writes on the bridge's stack (bench/floor-on-stack.ts). */
 export async function startFloorProcess(options: FloorProcessOptions): Promise<RunningProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return startListening(options.store ? 'floor with the promised writes' : 'floor', compiled.floor, url, `${url}/`, {
+  const name = options.onStack ? 'promised writes on the stack' : options.store ? 'floor with the promised writes' : 'floor';
+  return startListening(name, options.onStack ? compiled.floorOnStack : compiled.floor, url, `${url}/`, {
     nodeArgs: options.nodeArgs ?? [],
+    // Its access log goes to a pipe, kept as the bridge's is.
+    ...(options.onStack ? { keepOutput: 64 * 1024 } : {}),
     env: {
       ...options.nodeEnv,
       FLOOR_PORT: String(port),

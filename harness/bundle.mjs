@@ -8,6 +8,9 @@
 // (src/v3/undici-pool.ts loads it through createRequire, which a bundler leaves alone), as do the
 // operator page's uPlot files and iconv-lite (below). The WAL checkpoint worker is an entry of its
 // own, beside main.js, where src/store/wal-checkpointer.ts looks for it.
+// The benchmark's floors (bench/floor.ts, bench/floor-on-stack.ts) are bundled the same way into
+// dist/bench/bundle, so that an arm of `npm run bench` differs from the bridge only in what it does,
+// not in how its code is loaded.
 // Plain JavaScript, like build-if-stale.mjs, which runs it after tsc; `npm run build` does too.
 import { buildSync } from 'esbuild';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,23 +19,27 @@ import { fileURLToPath } from 'node:url';
 
 const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** Relative to the project root: the bundle's folder, and its entries (from tsc's output). */
-const BUNDLE_FOLDER = 'dist/bundle';
-const ENTRIES = {
-  main: 'dist/src/main.js',
-  'wal-checkpoint-worker': 'dist/src/store/wal-checkpoint-worker.js',
-};
+/** Relative to the project root: each bundle's folder, and its entries (from tsc's output). */
+const WAL_WORKER = 'dist/src/store/wal-checkpoint-worker.js';
+const BUNDLES = [
+  { folder: 'dist/bundle', entries: { main: 'dist/src/main.js', 'wal-checkpoint-worker': WAL_WORKER } },
+  { folder: 'dist/bench/bundle', entries: { floor: 'dist/bench/floor.js', 'floor-on-stack': 'dist/bench/floor-on-stack.js', 'wal-checkpoint-worker': WAL_WORKER } },
+];
 
 // The CommonJS packages in the bundle (express, pg, pino…) call require() for Node's modules; an
 // ES module has no require, so the bundle makes one.
 const REQUIRE_BANNER = "import { createRequire as createBundleRequire } from 'node:module';\nconst require = createBundleRequire(import.meta.url);";
 
-/** Synchronous (esbuild's buildSync), like the tsc run before it; throws when the bundle fails. */
+/** Synchronous (esbuild's buildSync), like the tsc run before it; throws when a bundle fails. */
 export function bundle(root = projectRoot) {
+  for (const { folder, entries } of BUNDLES) bundleInto(root, folder, entries);
+}
+
+function bundleInto(root, bundleFolder, entries) {
   const { metafile } = buildSync({
     absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(root, path)])),
-    outdir: join(root, BUNDLE_FOLDER),
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    outdir: join(root, bundleFolder),
     bundle: true,
     // Chunks, not one file: what main.ts imports dynamically (after its Node version check; the
     // PostgreSQL store and pg, the embedded simulator, only when they are used) stays a module of
@@ -58,7 +65,7 @@ export function bundle(root = projectRoot) {
     banner: { js: REQUIRE_BANNER },
     logLevel: 'warning',
   });
-  const folder = join(root, BUNDLE_FOLDER);
+  const folder = join(root, bundleFolder);
   writeFileSync(join(folder, 'meta.json'), JSON.stringify(metafile));
   // Chunks are named by their content: the files of an earlier build that this one did not write
   // go now, after the new ones are in place (a process starting meanwhile finds a whole build).

@@ -1,5 +1,6 @@
 // `npm start`: the bridge process, with the embedded simulator when the upstream is `simulator`.
 import { ConfigError } from './config/errors.js';
+import { releaseStartupMemory } from './startup-memory.js';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 24 || (major === 24 && minor < 21)) {
@@ -38,18 +39,6 @@ if (process.env.npm_lifecycle_event) shutDownWhenParentExits((why) => shutdown(w
 function stopGracefully(bridge: import('./shutdown.js').Closable, logger: import('./log.js').Logger, boundMs: number): void {
   shutdown = gracefulShutdown(bridge, { logger, boundMs, exit: (code) => process.exit(code) });
   if (requested) shutdown(requested);
-}
-
-/**
- * Start-up's memory back to the system before the first request (a deliberate sidecar setting, README
- * "Memory settings for a sidecar"): start-up grows V8's young generation to its largest (16 MiB) and
- * leaves garbage and start-up-only bytecode in the old one, which V8's memory reducer did not give back
- * in a minute of idleness (it judges the allocation rate from start-up's). One memory-reducing full
- * collection here, once, before any listener opens: about 0.1 s of start-up. Only when the process runs
- * with --expose-gc (`npm start`, the Dockerfile); otherwise nothing.
- */
-function releaseStartupMemory(): void {
-  globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 // The configuration first: the logger's level is one of its variables, and its problems are

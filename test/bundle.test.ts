@@ -147,15 +147,20 @@ describe('the bundle', () => {
     const root = mkdtempSync(join(tmpdir(), 'bundle-build-'));
     try {
       cpSync(compiledModule('src'), join(root, 'dist/src'), { recursive: true });
+      cpSync(compiledModule('bench'), join(root, 'dist/bench'), { recursive: true });
       symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
       mkdirSync(join(root, 'dist/bundle'));
       writeFileSync(join(root, 'dist/bundle/chunk-EARLIER.js'), 'export {};\n');
+      writeFileSync(join(root, 'dist/bench/bundle/chunk-EARLIER.js'), 'export {};\n');
       bundle(root);
-      const files = readdirSync(join(root, 'dist/bundle'));
-      expect(files).not.toContain('chunk-EARLIER.js');
-      // As many files as the project's own build (their names hash paths, which differ here).
-      expect(files).toContain('main.js');
-      expect(files.length).toBe(readdirSync(compiledModule('bundle')).length);
+      // Both bundles: the bridge's, and the benchmark's floors (built the same way).
+      for (const [folder, entry] of [['bundle', 'main.js'], ['bench/bundle', 'floor-on-stack.js']] as const) {
+        const files = readdirSync(join(root, 'dist', folder));
+        expect(files).not.toContain('chunk-EARLIER.js');
+        // As many files as the project's own build (their names hash paths, which differ here).
+        expect(files).toContain(entry);
+        expect(files.length).toBe(readdirSync(compiledModule(folder)).length);
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

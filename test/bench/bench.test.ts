@@ -182,18 +182,31 @@ describe('floor forwarder and usage probe (compiled, own processes)', () => {
     }
   });
 
-  it('with a store, keeps the promises: the intent applied and the change recorded in the bridge store', async () => {
-    const world = createWorld('floor-store', 2);
+  it.each([
+    { name: 'floor with the promised writes', onStack: false },
+    { name: 'promised writes on the stack', onStack: true },
+  ])('$name keeps the promises: the intent applied and the change recorded in the bridge store', async ({ name, onStack }) => {
+    const world = createWorld(`floor-store-${onStack}`, 2);
     const db = join(world.root, 'floor.db');
     const simulator = await startSimulatorProcess(world.mappings);
-    const floor = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, store: db }).catch(async (error: unknown) => {
+    const floor = await startFloorProcess({ world: world.floorWorld, upstreamUrl: simulator.url, store: db, onStack }).catch(async (error: unknown) => {
       await simulator.stop();
       throw error;
     });
     try {
-      const arm = legacyImmediateArm('floor with the promised writes', floor.url, new CustomerRotation(world.customers));
+      expect(floor.name).toBe(name);
+      const arm = legacyImmediateArm(name, floor.url, new CustomerRotation(world.customers));
       expect(await arm.operation()).toBe(true);
       await arm.close();
+      if (onStack) {
+        // The stack's work happened: zod turns away a form it does not know, and each request left an access line.
+        const refused = await fetch(`${floor.url}/apiv2/reseller.account.json`, { method: 'POST', body: new URLSearchParams({ task: 'immediate_upgrade', user: world.customers[1]!.username }) });
+        expect(refused.status).toBe(502);
+        expect(await refused.text()).toMatch(/ZodError|invalid/i);
+        await floor.process.waitForOutput(/"status":502/); // logged once answered
+        const lines = floor.process.stdout().split('\n').filter((line) => line.includes('"msg":"request"'));
+        expect(lines.map((line) => (JSON.parse(line) as { status: number }).status)).toEqual([200, 502]);
+      }
       await floor.stop();
       const store = SqliteStore.open(db);
       try {

@@ -1,0 +1,63 @@
+// The floor with the promised writes (bench/floor-task.ts) served on the bridge's stack: what the
+// bridge's libraries cost a task before any of the bridge's own work. Express 5 routes the legacy
+// POST, zod checks the form's fields, the bridge's pino logger writes one access line per request
+// to stdout (a pipe, as the bridge's), and a prom-client registry with the default metrics and a
+// duration histogram (the bridge's buckets) observes it. No authentication, rules or rendering:
+// the answer is the fixed legacy success.
+// Environment: FLOOR_PORT, and bench/floor-task.ts's (FLOOR_STORE is required here).
+import express from 'express';
+import * as z from 'zod';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { createLogger } from '../src/log.js';
+import { OTEL_DURATION_BUCKETS } from '../src/metrics/metrics.js';
+import { createServer } from '../src/node-http.js';
+import { floorTaskFromEnv, readBody, serveFloor, SUCCESS } from './floor-task.js';
+
+if (!process.env.FLOOR_STORE) throw new Error('FLOOR_STORE is required: this floor keeps the promised writes');
+const task = await floorTaskFromEnv();
+const logger = createLogger();
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const duration = new Histogram({
+  name: 'http_server_request_duration_seconds',
+  help: 'Duration of HTTP server requests.',
+  labelNames: ['method', 'route', 'status'],
+  buckets: OTEL_DURATION_BUCKETS,
+  registers: [registry],
+});
+const legacyForm = z.object({
+  api_user: z.string().min(1),
+  api_key: z.string().min(1),
+  task: z.enum(['immediate_upgrade', 'immediate_downgrade']),
+  user: z.string().min(1),
+  package: z.string().min(1),
+});
+
+const app = express();
+app.get('/', (_request, response) => void response.send('ok')); // readiness
+app.post('/apiv2/reseller.account.json', (request, response) => {
+  const started = performance.now();
+  const answered = (status: number, outcome: string) => {
+    const ms = performance.now() - started;
+    duration.observe({ method: 'POST', route: '/apiv2/reseller.account.:format', status: String(status) }, ms / 1000);
+    logger.info({ route: '/apiv2/reseller.account.:format', method: 'POST', status, outcome, ms: Math.round(ms * 100) / 100 }, 'request');
+  };
+  readBody(request)
+    .then((text) => {
+      const form = legacyForm.parse(Object.fromEntries(new URLSearchParams(text)));
+      return task.change(form.user, form.package);
+    })
+    .then(
+      () => {
+        response.status(200).type('application/json').send(SUCCESS);
+        answered(200, 'applied');
+      },
+      (error: unknown) => {
+        response.status(502).type('text/plain').send(String(error));
+        answered(502, 'failed');
+      },
+    );
+});
+
+const server = createServer(app);
+serveFloor(server, task, 'floor on the stack');
