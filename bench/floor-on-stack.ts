@@ -34,10 +34,15 @@ const legacyForm = z.object({
 });
 
 const app = express();
+// Express as the bridge configures it (src/edge/app.ts): no ETag to hash, no X-Powered-By.
+app.disable('x-powered-by');
+app.set('etag', false);
 app.get('/', (_request, response) => void response.send('ok')); // readiness
 app.post('/apiv2/reseller.account.json', (request, response) => {
   const started = performance.now();
-  const answered = (status: number, outcome: string) => {
+  const answer = (status: number, contentType: string, body: string, outcome: string) => {
+    response.status(status).setHeader('Content-Type', contentType);
+    response.end(body);
     const ms = performance.now() - started;
     duration.observe({ method: 'POST', route: '/apiv2/reseller.account.:format', status: String(status) }, ms / 1000);
     logger.info({ route: '/apiv2/reseller.account.:format', method: 'POST', status, outcome, ms: Math.round(ms * 100) / 100 }, 'request');
@@ -48,14 +53,8 @@ app.post('/apiv2/reseller.account.json', (request, response) => {
       return task.change(form.user, form.package);
     })
     .then(
-      () => {
-        response.status(200).type('application/json').send(SUCCESS);
-        answered(200, 'applied');
-      },
-      (error: unknown) => {
-        response.status(502).type('text/plain').send(String(error));
-        answered(502, 'failed');
-      },
+      () => answer(200, 'application/json', SUCCESS, 'applied'),
+      (error: unknown) => answer(502, 'text/plain', String(error), 'failed'),
     );
 });
 
