@@ -7,6 +7,7 @@
 // Environment: FLOOR_PORT, and bench/floor-task.ts's (FLOOR_STORE is required here).
 import express from 'express';
 import * as z from 'zod';
+import { pino } from 'pino';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { createLogger } from '../src/log.js';
 import { OTEL_DURATION_BUCKETS } from '../src/metrics/metrics.js';
@@ -15,7 +16,8 @@ import { floorTaskFromEnv, readBody, serveFloor, SUCCESS } from './floor-task.js
 
 if (!process.env.FLOOR_STORE) throw new Error('FLOOR_STORE is required: this floor keeps the promised writes');
 const task = await floorTaskFromEnv();
-const logger = createLogger();
+// As src/main.ts writes the bridge's log: asynchronously, to stdout.
+const logger = createLogger({}, pino.destination({ dest: 1, sync: false }));
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const duration = new Histogram({
