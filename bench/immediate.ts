@@ -1,6 +1,8 @@
-// Benchmark 1: a legacy immediate task through the bridge, against the floor (a minimal
-// forwarder doing only the three v3 calls a task needs, bench/floor.ts) and against the same v3
-// calls sent directly, all against one simulator in its own process, in one run. Each measured
+// Benchmark 1: a legacy immediate task through the bridge, against the floors (a minimal
+// forwarder doing only the three v3 calls a task needs, bench/floor.ts; the same keeping the
+// durability promises, bench/floor-task.ts; and those promises served on the bridge's libraries,
+// bench/floor-on-stack.ts) and against the same v3 calls sent directly, all against one simulator
+// in its own process, in one run. Each measured
 // process reports its own CPU time (bench/usage.ts), so CPU per task is exact, and its memory.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
