@@ -35,6 +35,9 @@ const legacyForm = z.object({
   package: z.string().min(1),
 });
 
+/** The route label the bridge's metrics and access log give this request. */
+const ROUTE = '/apiv2/reseller.account.:format';
+
 const app = express();
 // Express as the bridge configures it (src/edge/app.ts): no ETag to hash, no X-Powered-By.
 app.disable('x-powered-by');
@@ -46,8 +49,8 @@ app.post('/apiv2/reseller.account.json', (request, response) => {
     response.status(status).setHeader('Content-Type', contentType);
     response.end(body);
     const ms = performance.now() - started;
-    duration.observe({ method: 'POST', route: '/apiv2/reseller.account.:format', status: String(status) }, ms / 1000);
-    logger.info({ route: '/apiv2/reseller.account.:format', method: 'POST', status, outcome, ms: Math.round(ms * 100) / 100 }, 'request');
+    duration.observe({ method: 'POST', route: ROUTE, status: String(status) }, ms / 1000);
+    logger.info({ route: ROUTE, method: 'POST', status, outcome, ms: Math.round(ms * 100) / 100 }, 'request');
   };
   readBody(request)
     .then((text) => {

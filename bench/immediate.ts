@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { closedLoop, openLoop } from './load.js';
 import { CustomerRotation, directV3Arm, legacyImmediateArm, type Arm } from './arms.js';
 import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess } from './processes.js';
-import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict } from './report.js';
+import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict, verdictAgainst } from './report.js';
 import { benchStartSettings, describeNodeFlags, parseStartSettings, settingsWords } from './start-flags.js';
 import { Samples } from './stats.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
@@ -203,11 +203,8 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
 
     // A target the bridge misses names the floors that miss it too (the layer table above): what no
     // bridge doing as much as they do could meet.
-    const againstFloors = (of: (arm: MeasuredArm) => number, limit: number, shown: (value: number) => string) => {
-      const met = of(b) <= limit;
-      const missedToo = [floor, promised, onStack].filter((arm) => of(arm) > limit).map((arm) => `${arm.name} ${shown(of(arm))}`);
-      return met || !missedToo.length ? verdict(met) : `${verdict(met)}; missed too by: ${missedToo.join(', ')}`;
-    };
+    const againstFloors = (of: (arm: MeasuredArm) => number, limit: number, shown: (value: number) => string) =>
+      verdictAgainst(of(b), limit, [floor, promised, onStack].map((arm) => ({ name: arm.name, value: of(arm) })), shown);
     const rows = [
       [`throughput bridge / direct, open loop at ${params.rate} req/s`, ratio(openRatio), `>= ${TARGETS.throughputRatio}`, verdict(openRatio >= TARGETS.throughputRatio)],
       ['bridge CPU per task / floor\'s, closed loop', ratio(cpuRatio), `<= ${TARGETS.cpuPerTaskOverFloor}`, againstFloors((arm) => arm.closedCpu!.perTask / floor.closedCpu!.perTask, TARGETS.cpuPerTaskOverFloor, ratio)],

@@ -16,6 +16,16 @@ export const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(
 export const count = (value: number) => value.toLocaleString('en-US');
 export const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
+/**
+ * An upper-bound target's verdict for `value`; when missed, it names the references (the floors)
+ * that miss it too: what no bridge doing as much as they do could meet.
+ */
+export function verdictAgainst(value: number, limit: number, references: { name: string; value: number }[], shown: (value: number) => string): string {
+  const met = value <= limit;
+  const missedToo = met ? [] : references.filter((reference) => reference.value > limit);
+  return missedToo.length ? `${verdict(met)}; missed too by: ${missedToo.map((r) => `${r.name} ${shown(r.value)}`).join(', ')}` : verdict(met);
+}
+
 export function section(title: string): void {
   process.stdout.write(`\n## ${title}\n\n`);
 }

@@ -14,6 +14,7 @@ import { runDrainFloor } from '../../bench/scheduler-drain.js';
 import { seedPendingChanges } from '../../bench/seed-store.js';
 import { summariseProfile } from '../../bench/profile-summary.js';
 import { npmStartNodeFlags, npmStartSettings, parseStartSettings, settingsWords } from '../../bench/start-flags.js';
+import { ratio, signedMs, verdictAgainst } from '../../bench/report.js';
 import { Samples } from '../../bench/stats.js';
 import { CpuMeter, usageOf } from '../../bench/usage.js';
 import { createWorld, KEPT_ADDON, LOWER, UPPER } from '../../bench/world.js';
@@ -48,6 +49,25 @@ describe('CustomerRotation', () => {
     second.done(false);
     expect(rotation.take()!.from).toBe(UPPER);
     expect(rotation.take()!.from).toBe(second.from);
+  });
+});
+
+describe('verdictAgainst', () => {
+  const floors = [
+    { name: 'floor', value: 1 },
+    { name: 'floor with the promised writes', value: 2.37 },
+    { name: 'promised writes on the stack', value: 3.03 },
+  ];
+  it.each([
+    { value: 1.5, limit: 1.8, references: floors, shown: ratio, expected: 'met' },
+    { value: 4.67, limit: 1.8, references: floors, shown: ratio, expected: 'NOT MET; missed too by: floor with the promised writes 2.37, promised writes on the stack 3.03' },
+    { value: 1.29, limit: 1.2, references: [{ name: 'floor', value: 1 }, { name: 'promised writes on the stack', value: 1.21 }], shown: ratio, expected: 'NOT MET; missed too by: promised writes on the stack 1.21' },
+    { value: 1.9, limit: 1.8, references: [{ name: 'floor', value: 1 }], shown: ratio, expected: 'NOT MET' },
+    { value: 1.39, limit: 0.7, references: [{ name: 'floor', value: 0.49 }, { name: 'floor with the promised writes', value: 0.96 }], shown: signedMs, expected: 'NOT MET; missed too by: floor with the promised writes +0.96 ms' },
+    // A reference that misses names nothing when the bridge meets the target.
+    { value: 1.1, limit: 1.2, references: [{ name: 'promised writes on the stack', value: 1.24 }], shown: ratio, expected: 'met' },
+  ])('$value against $limit: $expected', ({ value, limit, references, shown, expected }) => {
+    expect(verdictAgainst(value, limit, references, shown)).toBe(expected);
   });
 });
 
