@@ -51,7 +51,7 @@ const program = new Command('bench')
   .addOption(new Option('--only <benchmarks...>', 'run only these').choices(BENCHMARKS))
   .option('--profile <dir>', 'also write CPU profiles (benchmark 1: the bridge and the floor under the closed loop; 2: the lists; 3: one more SQLite pass), and summarise them')
   .option('--node-flags <flags>', "Node flags (and NAME=value environment variables) for the bridge, the floor and the scheduler child instead of `npm start`'s (to try memory settings)")
-  .option('--baseline <entry>', 'benchmarks 1 and 2: also run a bridge started from this entry (main.js of a copy of an earlier dist/), same load, same run: an A/B of a change')
+  .option('--baseline <entry>', 'benchmarks 1 to 3: also run a bridge started from this entry (main.js of a copy of an earlier dist/), same load, same run: an A/B of a change')
   .option('--compare-node-flags <flags>', 'benchmark 1: the compared bridge runs with these Node flags (and NAME=value variables) instead of V8 defaults (to price two memory settings in one run)')
   .option('--baseline-node-flags <flags>', "benchmark 1: the --baseline build runs with these Node flags (and NAME=value variables) instead of npm start's (an A/B of code and settings together; \"\" for none)")
   .option('--rate <n>', 'open-loop rate of benchmark 1, requests/s', (v) => positiveInt(v, '--rate'))
@@ -69,6 +69,7 @@ const plan: Plan = {
   scheduler: {
     ...base.scheduler,
     profileDir: flags.profile,
+    baseline: flags.baseline,
     options: {
       ...(flags.schedulerBatchSize ? { batchSize: flags.schedulerBatchSize } : {}),
       ...(flags.schedulerConcurrency ? { concurrency: flags.schedulerConcurrency } : {}),

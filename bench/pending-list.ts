@@ -2,9 +2,9 @@
 // The store is filled directly; listing makes no v3 call, so the bridge's upstream is a
 // port where nothing listens (any v3 call would fail the request and show as an error).
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { Pool } from 'undici';
+import { baselineSeeding } from './baseline.js';
 import { nextBillingDate } from '../src/rules/billing.js';
 import { freePort, startBridgeProcess, type RunningProcess } from './processes.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
@@ -13,7 +13,7 @@ import { seedPendingChanges } from './seed-store.js';
 import { benchStartSettings } from './start-flags.js';
 import { Samples } from './stats.js';
 import { CpuMeter, profiled } from './usage.js';
-import { createWorld, MAIN_RESELLER, type BenchCustomer, type BenchPackage } from './world.js';
+import { createWorld, MAIN_RESELLER, type BenchCustomer } from './world.js';
 
 export interface PendingListParams {
   changes: number;
@@ -114,23 +114,6 @@ export async function benchPendingList(params: PendingListParams): Promise<void>
     for (const arm of arms) await arm.served.stop();
     world.remove();
   }
-}
-
-/**
- * The baseline build's own `seedPendingChanges` (its dist/bench, beside the dist/src or dist/bundle its entry is in), given
- * the same customers in its own terms (its package constants, which it may compare by identity).
- */
-async function baselineSeeding(entry: string): Promise<typeof seedPendingChanges> {
-  const bench = join(dirname(dirname(entry)), 'bench');
-  const load = async <T>(file: string) => (await import(pathToFileURL(join(bench, file)).href)) as T;
-  const { seedPendingChanges: seed } = await load<{ seedPendingChanges: typeof seedPendingChanges }>('seed-store.js');
-  const theirs = await load<{ LOWER: BenchPackage; UPPER: BenchPackage }>('world.js');
-  return (target, customers, effectiveAt) =>
-    seed(
-      target,
-      customers.map((c) => ({ ...c, startsOn: c.startsOn.offering === theirs.LOWER.offering ? theirs.LOWER : theirs.UPPER })),
-      effectiveAt,
-    );
 }
 
 interface ListArm {

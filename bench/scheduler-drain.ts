@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import { defaultSchedulerOptions, type SchedulerOptions } from '../src/scheduler/due-change-runner.js';
+import { baselineSchedulerChild, baselineSeeding } from './baseline.js';
 import { compiled } from './paths.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
@@ -25,13 +26,16 @@ export interface SchedulerParams {
   databaseUrl: string;
   /** `--profile`: after the measured passes, one more SQLite pass under the CPU profiler (not measured), summarised. */
   profileDir?: string | undefined;
+  /** `--baseline`: an earlier build's entry; its own scheduler child drains on SQLite right after this build's. */
+  baseline?: string | undefined;
 }
 
 const TARGET_PER_SECOND = 2_000;
 const DAY_MS = 86_400_000;
 
 /** The bridge's pass on each store, and the floor's (bench/drain-floor.ts) on SQLite, with and without the promised writes. */
-type DrainArm = 'SQLite' | 'PostgreSQL' | 'floor with the promised writes' | 'floor';
+type DrainArm = 'SQLite' | 'SQLite, baseline build' | 'PostgreSQL' | 'floor with the promised writes' | 'floor';
+const BASELINE = 'SQLite, baseline build' as const;
 const FLOOR_ARMS = ['floor with the promised writes', 'floor'] as const;
 const isFloor = (arm: DrainArm): arm is (typeof FLOOR_ARMS)[number] => (FLOOR_ARMS as readonly string[]).includes(arm);
 
@@ -50,7 +54,8 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
   );
   const rows: string[][] = [];
   const measured = new Map<DrainArm, { rate: number; cpuPerChange: number }>();
-  for (const arm of ['SQLite', 'PostgreSQL', ...FLOOR_ARMS] as const) {
+  const arms: DrainArm[] = ['SQLite', ...(params.baseline ? [BASELINE] : []), 'PostgreSQL', ...FLOOR_ARMS];
+  for (const arm of arms) {
     try {
       const { row, rate, cpuPerChange } = await drainOnce(arm, params);
       rows.push(row);
@@ -74,6 +79,12 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
       `\nWhat the promises cost a pass (SQLite, same run): the floor with the promised writes ${perSecond(promised.rate)} at ${micros(promised.cpuPerChange)} per change, ` +
         `${ratio(promised.cpuPerChange / floor.cpuPerChange)} x the floor's ${micros(floor.cpuPerChange)} (${perSecond(floor.rate)}); the bridge's pass ${ratio(bridge.cpuPerChange / promised.cpuPerChange)} x the floor with the promised writes.`,
     );
+  const baseline = measured.get(BASELINE);
+  if (bridge && baseline)
+    say(
+      `\nA/B (SQLite, same run): CPU per change this build / baseline build ${ratio(bridge.cpuPerChange / baseline.cpuPerChange)} ` +
+        `(${micros(bridge.cpuPerChange)} against ${micros(baseline.cpuPerChange)}); throughput ${perSecond(bridge.rate)} against ${perSecond(baseline.rate)}.`,
+    );
   if (profile) printProfiles(`Where the pass's time goes: a CPU profile of one more SQLite pass (${profile.path}), share of busy samples:`, [{ name: 'scheduler pass', summary: profile.summary }]);
 }
 
@@ -90,9 +101,11 @@ async function drainOnce(kind: DrainArm, params: SchedulerParams, profilePath?: 
   const simulator = await startSimulatorProcess(world.mappings);
   try {
     const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
-    await seedPendingChanges(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
+    const seed = kind === BASELINE ? await baselineSeeding(params.baseline!) : seedPendingChanges;
+    await seed(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
     const simulatorBefore = await usageOf(simulator.process);
-    const result = isFloor(kind) ? await runDrainFloor(world, simulator.url, params, kind === 'floor with the promised writes') : await runScheduler(world, simulator.url, params, postgres?.url, profilePath);
+    const child = kind === BASELINE ? baselineSchedulerChild(params.baseline!) : compiled.schedulerChild;
+    const result = isFloor(kind) ? await runDrainFloor(world, simulator.url, params, kind === 'floor with the promised writes') : await runScheduler(world, simulator.url, params, postgres?.url, profilePath, child);
     const simulatorMicros = (await usageOf(simulator.process)).cpuMicros - simulatorBefore.cpuMicros;
     const onTarget = await accountsOnTarget(simulator.url, world.customers);
     const rate = result.pass.applied / result.seconds;
@@ -124,10 +137,17 @@ async function drainOnce(kind: DrainArm, params: SchedulerParams, profilePath?: 
   }
 }
 
-async function runScheduler(world: World, simulatorUrl: string, params: SchedulerParams, databaseUrl: string | undefined, profilePath: string | undefined): Promise<SchedulerChildResult> {
+async function runScheduler(
+  world: World,
+  simulatorUrl: string,
+  params: SchedulerParams,
+  databaseUrl: string | undefined,
+  profilePath: string | undefined,
+  child = compiled.schedulerChild,
+): Promise<SchedulerChildResult> {
   const { stdout } = await runNodeToEnd(
     'scheduler',
-    compiled.schedulerChild,
+    child,
     {
       SENDGRID_API_URL: simulatorUrl,
       SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
