@@ -83,20 +83,37 @@ export async function readBody(
 
 /**
  * The common case, an uncompressed answer: collect the chunks under the byte limit, with no
- * stream pipeline (which costs more than the tiny v3 answers it would carry).
+ * stream pipeline and no async iterator (each costs more than the tiny v3 answers it would carry).
+ * A body that ends early (reset, timeout, abort) fails with the stream's error.
  */
-async function readPlain(body: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let seen = 0;
-  for await (const chunk of body) {
-    seen += (chunk as Buffer).length;
-    if (seen > maxBytes) {
+function readPlain(body: Readable, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen <= maxBytes) return void chunks.push(chunk);
+      stop();
       discard(body);
-      throw new BodyTooLargeError(`encoded body exceeds ${maxBytes} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      reject(new BodyTooLargeError(`encoded body exceeds ${maxBytes} bytes`));
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    // As a stream iterator reports it, so it reads as the network failure it is.
+    const onClose = (): void => onError(Object.assign(new Error('the answer closed before its body ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    const stop = (): void => {
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      // A late error from a stream given up on must not go unhandled.
+      body.on('error', () => {});
+    };
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Drops a body unread; undici reports that as an error, which nobody needs to hear. */

@@ -306,6 +306,29 @@ describe('compressed answers', () => {
     await expect(api.listAccounts()).rejects.toMatchObject({ kind: 'invalid-response' });
   });
 
+  it('an answer cut off in its body is a network failure, and a GET is tried again', async () => {
+    const cutOff: Script = (_req, res) => {
+      const whole = JSON.stringify({ state: 'activated' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(whole.length) });
+      res.write(whole.slice(0, 5), () => res.destroy());
+    };
+    const { api, server } = await setUp([cutOff, activated]);
+    expect(await api.getState('sg1')).toBe('activated');
+    expect(server.seen).toHaveLength(2);
+    const { api: once } = await setUp(cutOff, { maxAttempts: 1 });
+    expect(await failureOf(once.getState('sg1'))).toMatchObject({ kind: 'network' });
+  });
+
+  it('an answer whose body stalls is cut off by the body timeout, as a timeout', async () => {
+    const stalls: Script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no length to wait for
+      res.write('{"state":');
+    };
+    const { api, server } = await setUp(stalls, { bodyTimeoutMs: 100, maxAttempts: 2 });
+    expect(await failureOf(api.getState('sg1'))).toMatchObject({ kind: 'timeout', details: { attempts: 2 } });
+    expect(server.seen).toHaveLength(2);
+  });
+
   it('refuses a corrupt gzip body and an unknown coding', async () => {
     const { api } = await setUp([encoded('gzip', Buffer.from('not gzip at all')), encoded('compress', state)]);
     await expect(api.getState('sg1')).rejects.toMatchObject({ kind: 'invalid-response' });
