@@ -173,12 +173,18 @@ export type WriteGate =
  * if its settle time has passed. An `open` one seen under the lock has no writer at work any more
  * (it died, or broke off before recording): what it sent lands within the grace period from now,
  * so its settle time is brought forward to that. A settled write whose unanswered attempts may
- * still land holds the next write back too.
+ * still land holds the next write back too. `known`: the customer's latest intent, when the
+ * caller read it under this same hold (a scheduled attempt reads it with its change).
  */
-export async function gateWrite(deps: CoreDeps, customerId: number, ownChangeId?: number): Promise<WriteGate> {
+export async function gateWrite(
+  deps: CoreDeps,
+  customerId: number,
+  ownChangeId?: number,
+  known?: { latest: WriteIntent | undefined },
+): Promise<WriteGate> {
   // One read, not two: an unsettled intent is always the customer's latest, since no intent is
   // opened while another is unsettled (the store allows one) and none is ever deleted.
-  const latest = await deps.store.latestIntentOf(customerId);
+  const latest = known ? known.latest : await deps.store.latestIntentOf(customerId);
   let intent = latest && isUnsettled(latest) ? latest : undefined;
   if (!intent) {
     // Its own earlier write is no obstacle to a scheduled change: it sends the same body.

@@ -21,7 +21,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { KeyedMutex } from './keyed-mutex.js';
 import { customerLockState, releaseCustomerLock, renewCustomerLock, takeCustomerLock, takeCustomerLockAt } from './operations.js';
 import type { Script, WriteOptions } from './script.js';
-import type { CustomerLockHold } from './store.js';
+import { LockTakenMeanwhile, type CustomerLockHold } from './store.js';
 
 export interface CustomerLockOptions {
   /** How long a lock row outlives its holder's last renewal; renewed every third of it. */
@@ -48,14 +48,6 @@ function holderIsGone(owner: string): boolean {
   } catch (error) {
     // EPERM: it exists but is someone else's process.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** A lazy hold's first write found the row taken since it was read: nothing was written. */
-class LockTakenMeanwhile extends Error {
-  constructor(customerId: number) {
-    super(`customer ${customerId}'s lock was taken by another process meanwhile`);
-    this.name = 'LockTakenMeanwhile';
   }
 }
 

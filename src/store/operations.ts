@@ -51,6 +51,14 @@ export function* findCustomerRow(ref: CustomerRef): Script<Row | undefined> {
   return yield* one(sql.customerByUsername, { reseller: ref.reseller, username: ref.username });
 }
 
+/** See Store.getChangeForAttempt. */
+export function* changeForAttempt(id: number): Script<{ change: Row; customer: Row | undefined; latestIntent: Row | undefined } | undefined> {
+  const change = yield* one(sql.changeById, { id });
+  if (!change) return undefined;
+  const customerId = change.customer_id as number;
+  return { change, customer: yield* one(sql.customerById, { id: customerId }), latestIntent: yield* one(sql.latestIntentOf, { customerId }) };
+}
+
 /** Every write about a customer starts here: it orders them (see statements.ts). */
 function* lockCustomer(customerId: number, statement = sql.lockCustomer): Script<Row> {
   const row = yield* one(statement, { id: customerId });

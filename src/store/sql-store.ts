@@ -19,6 +19,7 @@ import * as sql from './statements.js';
 import type {
   AuditInput,
   AuditRecord,
+  ChangeForAttempt,
   ChangeStatus,
   ChangeType,
   CustomerImport,
@@ -137,6 +138,11 @@ export class SqlStore implements Store {
   async getChange(id: number): Promise<PendingChange | undefined> {
     const row = await this.driver.read(() => one(sql.changeById, { id }));
     return row && toChange(row);
+  }
+
+  async getChangeForAttempt(id: number): Promise<ChangeForAttempt | undefined> {
+    const found = await this.driver.read(() => ops.changeForAttempt(id));
+    return found && { change: toChange(found.change), customer: found.customer && toCustomer(found.customer), latestIntent: found.latestIntent && toIntent(found.latestIntent) };
   }
 
   // --- the scheduler's claim and finish ----------------------------------------------------

@@ -181,6 +181,24 @@ export class WriteUnsettledError extends Error {
   }
 }
 
+/**
+ * A lazy customer hold's first write found the lock row taken by another process since it was
+ * read: nothing was written, and withCustomerLock runs the hold's function again under an eager
+ * hold. A caller that catches errors inside the hold lets this one through.
+ */
+export class LockTakenMeanwhile extends Error {
+  constructor(customerId: number) {
+    super(`customer ${customerId}'s lock was taken by another process meanwhile`);
+    this.name = 'LockTakenMeanwhile';
+  }
+}
+
+export interface ChangeForAttempt {
+  change: PendingChange;
+  customer: CustomerRecord | undefined;
+  latestIntent: WriteIntent | undefined;
+}
+
 export type ScheduleResult = { outcome: 'created' | 'replaced' | 'unchanged'; change: PendingChange };
 
 export type FinishOutcome =
@@ -253,6 +271,11 @@ export interface Store extends LedgerReader, LedgerWriter, BrownoutStore {
    */
   cancelPending(customerId: number, audit: Omit<AuditInput, 'changeId' | 'customerId'>): Promise<PendingChange | undefined>;
   getChange(id: number): Promise<PendingChange | undefined>;
+  /**
+   * A scheduled attempt's first look under its customer's lock, in one read: the change, its
+   * customer, and the customer's latest write intent. Undefined when there is no such change.
+   */
+  getChangeForAttempt(id: number): Promise<ChangeForAttempt | undefined>;
 
   /**
    * Claims up to `limit` changes: `pending` ones due at `dueAt` (effective and retry time passed;

@@ -1,6 +1,8 @@
 // The scheduler and write intents: a due change waits (deferred, no attempt counted) while an
 // earlier write of its customer is unsettled; its own unanswered write is retried only once it
 // can be settled; passes settle what is settleable; a dry run writes no intent.
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../harness/processes.js';
@@ -120,6 +122,50 @@ describe('a due change and an unsettled write of its customer', () => {
     expect(sim().writes(DEMO.accounts.user4).offerings).toBe(1); // the retry found the write in place
     expect(await auditOutcomes(b, change.id)).toEqual(['legacy:scheduled', 'scheduler:uncertain', 'scheduler:retry', 'scheduler:landed', 'scheduler:noop']);
     expect(offeringsOf(b, DEMO.accounts.user4)).toEqual(['org.ei.basic.v1:1', 'org.mc.basic.v1:1']);
+  });
+});
+
+/** The customers whose lock row is held now, read from the bridge's file as another process would. */
+function lockedCustomers(b: ClockedBridge): number[] {
+  const db = new DatabaseSync(join(b.dir, 'bridge.db'), { readOnly: true });
+  try {
+    const rows = db.prepare('SELECT customer_id FROM customer_locks WHERE expires_at > ? ORDER BY customer_id').all(new Date().toISOString());
+    return rows.map((row) => Number(row.customer_id));
+  } finally {
+    db.close();
+  }
+}
+
+describe("an attempt that adopts its change's earlier intent", () => {
+  it('sends its PUT under the customer lock, taken before the PUT although no store write comes first', async () => {
+    const b = await start();
+    const user4 = await customerId(b, 'user4');
+    await expectSuccess(b, 'task=scheduled_downgrade&user=user4&package=Basic Package');
+    const [claimed] = await b.core.claimDueChanges({ dueAt: USER4_DUE, leaseFrom: new Date(), owner: 'test', leaseMs: 60_000, limit: 10 });
+    // An earlier attempt of this change opened its intent and stopped before its PUT (a crash, say).
+    const before = sim().account(DEMO.accounts.user4)!.offerings;
+    const earlier = await b.store.openIntent({
+      customerId: user4,
+      source: 'scheduled',
+      actor: 'scheduler',
+      action: 'apply_downgrade',
+      requestId: null,
+      changeId: claimed!.id,
+      customerUpdate: {},
+      offeringsBefore: before,
+      targetOfferings: before,
+      settleAfter: new Date(Date.now() + 60_000).toISOString(),
+      owner: 'pid 1',
+    });
+    sim().faults.latency(300, 'UpdateAccountOffering');
+    const attempt = b.core.applyDueChange({ claimed: claimed!, clock: () => USER4_DUE, budgetMs: 5_000, retryDelayMs: () => 1_000, maxUnexpectedAttempts: 3 });
+    await waitUntil('the PUT is on its way', () => sim().requests.some((r) => r.operation === 'UpdateAccountOffering'), { intervalMs: 2 });
+    expect(lockedCustomers(b)).toEqual([user4]);
+
+    expect(await attempt).toMatchObject({ result: 'applied' });
+    expect((await b.store.listIntents({ customerId: user4 })).map((i) => [i.id, i.status])).toEqual([[earlier.id, 'applied']]);
+    expect(offeringsOf(b, DEMO.accounts.user4)).toEqual(['org.ei.basic.v1:1', 'org.mc.basic.v1:1']);
+    expect(lockedCustomers(b)).toEqual([]);
   });
 });
 

@@ -65,6 +65,19 @@ describe.each(STORES)('$name store', ({ open }) => {
       expect((await store.openIntent(intentFor(bob!))).status).toBe('open');
     });
 
+    it("a scheduled attempt's first look reads the change, its customer and the customer's latest intent together", async () => {
+      const { store } = await open();
+      const { alice, bob } = await seed(store);
+      const { change } = await store.schedule(changeFor(alice!), legacyAudit());
+      const { change: bobs } = await store.schedule(changeFor(bob!), legacyAudit());
+      expect(await store.getChangeForAttempt(change.id)).toEqual({ change: await store.getChange(change.id), customer: alice, latestIntent: undefined });
+      const intent = await store.openIntent(intentFor(alice!, { source: 'scheduled', actor: 'scheduler', changeId: change.id }));
+      const [found, other] = await Promise.all([store.getChangeForAttempt(change.id), store.getChangeForAttempt(bobs.id)]);
+      expect(found).toEqual({ change: await store.getChange(change.id), customer: await store.findCustomer({ id: alice!.id }), latestIntent: intent });
+      expect(other).toEqual({ change: bobs, customer: bob, latestIntent: undefined });
+      expect(await store.getChangeForAttempt(bobs.id + 1_000)).toBeUndefined();
+    });
+
     it('completes with the immediate record in one transaction: applied, change superseded, IPs and audit', async () => {
       const { store } = await open();
       const { alice } = await seed(store);
