@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { closedLoop, openLoop } from './load.js';
 import { CustomerRotation, directV3Arm, legacyImmediateArm, type Arm } from './arms.js';
 import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess } from './processes.js';
-import { count, micros, mib, ms, perSecond, ratio, say, section, signedMs, table, verdict, verdictAgainst } from './report.js';
+import { count, micros, mib, ms, perSecond, ratio, ratioAgainst, say, section, signedMs, table, verdict, verdictAgainst } from './report.js';
 import { benchStartSettings, describeNodeFlags, parseStartSettings, settingsWords } from './start-flags.js';
 import { Samples } from './stats.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
@@ -205,12 +205,14 @@ export async function benchImmediate(params: ImmediateParams): Promise<void> {
     // bridge doing as much as they do could meet.
     const againstFloors = (of: (arm: MeasuredArm) => number, limit: number, shown: (value: number) => string) =>
       verdictAgainst(of(b), limit, [floor, promised, onStack].map((arm) => ({ name: arm.name, value: of(arm) })), shown);
+    const cpuShown = ratioAgainst(TARGETS.cpuPerTaskOverFloor);
+    const rssShown = ratioAgainst(TARGETS.peakRssOverFloor);
     const rows = [
       [`throughput bridge / direct, open loop at ${params.rate} req/s`, ratio(openRatio), `>= ${TARGETS.throughputRatio}`, verdict(openRatio >= TARGETS.throughputRatio)],
-      ['bridge CPU per task / floor\'s, closed loop', ratio(cpuRatio), `<= ${TARGETS.cpuPerTaskOverFloor}`, againstFloors((arm) => arm.closedCpu!.perTask / floor.closedCpu!.perTask, TARGETS.cpuPerTaskOverFloor, ratio)],
+      ['bridge CPU per task / floor\'s, closed loop', cpuShown(cpuRatio), `<= ${TARGETS.cpuPerTaskOverFloor}`, againstFloors((arm) => arm.closedCpu!.perTask / floor.closedCpu!.perTask, TARGETS.cpuPerTaskOverFloor, cpuShown)],
       [`added p50 over direct, open loop at ${params.rate} req/s`, signedMs(addedP50), `<= ${TARGETS.addedP50Ms} ms`, againstFloors((arm) => arm.open.percentile(50) - direct.open.percentile(50), TARGETS.addedP50Ms, signedMs)],
       [`added p99 over direct, open loop at ${params.rate} req/s`, signedMs(addedP99), `<= ${TARGETS.addedP99Ms} ms`, againstFloors((arm) => arm.open.percentile(99) - direct.open.percentile(99), TARGETS.addedP99Ms, signedMs)],
-      ['bridge peak RSS / floor\'s', ratio(rssRatio), `<= ${TARGETS.peakRssOverFloor}`, againstFloors((arm) => peakOf(arm) / peakOf(floor), TARGETS.peakRssOverFloor, ratio)],
+      ['bridge peak RSS / floor\'s', rssShown(rssRatio), `<= ${TARGETS.peakRssOverFloor}`, againstFloors((arm) => peakOf(arm) / peakOf(floor), TARGETS.peakRssOverFloor, rssShown)],
       [`bridge peak RSS, whole benchmark (flags: ${flags.length ? flags.join(' ') : 'none'})`, mib(peakOf(b)), `<= ${mib(TARGETS.peakRssBytes)}`, verdict(peakOf(b) <= TARGETS.peakRssBytes)],
       ['bridge idle RSS', mib(b.idleRss!), `<= ${mib(TARGETS.idleRssBytes)}`, verdict(b.idleRss! <= TARGETS.idleRssBytes)],
     ];

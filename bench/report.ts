@@ -13,16 +13,28 @@ export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 export const micros = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} µs` : '-');
 export const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-');
+/** A ratio as `ratio` shows it, or to three decimals where two would hide which side of `limit` it is on (1.203 against 1.2). */
+export const ratioAgainst =
+  (limit: number) =>
+  (value: number): string =>
+    Number.isFinite(value) && value !== limit && value.toFixed(2) === limit.toFixed(2) ? value.toFixed(3) : ratio(value);
 export const count = (value: number) => value.toLocaleString('en-US');
 export const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 /**
- * An upper-bound target's verdict for `value`; when missed, it names the references (the floors)
- * that miss it too: what no bridge doing as much as they do could meet.
+ * A target's verdict for `value` (an upper bound; `atLeast`: a lower one); when missed, it names
+ * the references (the floors) that miss it too: what no bridge doing as much as they do could meet.
  */
-export function verdictAgainst(value: number, limit: number, references: { name: string; value: number }[], shown: (value: number) => string): string {
-  const met = value <= limit;
-  const missedToo = met ? [] : references.filter((reference) => reference.value > limit);
+export function verdictAgainst(
+  value: number,
+  limit: number,
+  references: { name: string; value: number }[],
+  shown: (value: number) => string,
+  bound: 'atMost' | 'atLeast' = 'atMost',
+): string {
+  const meets = (v: number) => (bound === 'atMost' ? v <= limit : v >= limit);
+  const met = meets(value);
+  const missedToo = met ? [] : references.filter((reference) => !meets(reference.value));
   return missedToo.length ? `${verdict(met)}; missed too by: ${missedToo.map((r) => `${r.name} ${shown(r.value)}`).join(', ')}` : verdict(met);
 }
 

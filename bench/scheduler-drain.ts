@@ -11,7 +11,7 @@ import { baselineSchedulerChild, baselineSeeding } from './baseline.js';
 import { compiled } from './paths.js';
 import { printProfiles, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { runNodeToEnd, startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
-import { count, micros, mib, perSecond, ratio, say, section, table, verdict } from './report.js';
+import { count, micros, mib, perSecond, ratio, say, section, table, verdict, verdictAgainst } from './report.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
 import { benchStartSettings } from './start-flags.js';
@@ -78,6 +78,12 @@ export async function benchSchedulerDrain(params: SchedulerParams): Promise<void
     say(
       `\nWhat the promises cost a pass (SQLite, same run): the floor with the promised writes ${perSecond(promised.rate)} at ${micros(promised.cpuPerChange)} per change, ` +
         `${ratio(promised.cpuPerChange / floor.cpuPerChange)} x the floor's ${micros(floor.cpuPerChange)} (${perSecond(floor.rate)}); the bridge's pass ${ratio(bridge.cpuPerChange / promised.cpuPerChange)} x the floor with the promised writes.`,
+    );
+  if (bridge)
+    say(
+      `\nTarget: drain >= ${count(TARGET_PER_SECOND)}/s on SQLite: ${perSecond(bridge.rate)}, ` +
+        verdictAgainst(bridge.rate, TARGET_PER_SECOND, FLOOR_ARMS.flatMap((name) => (measured.has(name) ? [{ name, value: measured.get(name)!.rate }] : [])), perSecond, 'atLeast') +
+        '.',
     );
   const baseline = measured.get(BASELINE);
   if (bridge && baseline)

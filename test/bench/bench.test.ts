@@ -8,16 +8,18 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
-import { projectRoot } from '../../bench/paths.js';
+import { baselineSchedulerChild } from '../../bench/baseline.js';
+import { compiled, projectRoot } from '../../bench/paths.js';
 import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
 import { runDrainFloor } from '../../bench/scheduler-drain.js';
 import { seedPendingChanges } from '../../bench/seed-store.js';
 import { summariseProfile } from '../../bench/profile-summary.js';
 import { npmStartNodeFlags, npmStartSettings, parseStartSettings, settingsWords } from '../../bench/start-flags.js';
-import { ratio, signedMs, verdictAgainst } from '../../bench/report.js';
+import { perSecond, ratio, ratioAgainst, signedMs, verdictAgainst } from '../../bench/report.js';
 import { Samples } from '../../bench/stats.js';
 import { CpuMeter, usageOf } from '../../bench/usage.js';
 import { createWorld, KEPT_ADDON, LOWER, UPPER } from '../../bench/world.js';
+import { entries } from '../../harness/processes.js';
 import { loadMappings } from '../../src/config/mappings.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
@@ -68,6 +70,25 @@ describe('verdictAgainst', () => {
     { value: 1.1, limit: 1.2, references: [{ name: 'promised writes on the stack', value: 1.24 }], shown: ratio, expected: 'met' },
   ])('$value against $limit: $expected', ({ value, limit, references, shown, expected }) => {
     expect(verdictAgainst(value, limit, references, shown)).toBe(expected);
+  });
+
+  it.each([
+    { value: 1.2033, limit: 1.2, expected: '1.203' },
+    { value: 1.1967, limit: 1.2, expected: '1.197' },
+    { value: 1.2, limit: 1.2, expected: '1.20' },
+    { value: 1.29, limit: 1.2, expected: '1.29' },
+    { value: 4.67, limit: 1.8, expected: '4.67' },
+  ])('a ratio shown against its limit: $value against $limit is $expected', ({ value, limit, expected }) => {
+    expect(ratioAgainst(limit)(value)).toBe(expected);
+  });
+
+  it.each([
+    { value: 885, references: [{ name: 'floor', value: 2002 }, { name: 'floor with the promised writes', value: 1519 }], expected: 'NOT MET; missed too by: floor with the promised writes 1519/s' },
+    { value: 1805, references: [{ name: 'floor', value: 4443 }, { name: 'floor with the promised writes', value: 2547 }], expected: 'NOT MET' },
+    { value: 2127, references: [{ name: 'floor with the promised writes', value: 1900 }], expected: 'met' },
+    { value: 2000, references: [], expected: 'met' },
+  ])('a lower bound: $value/s against 2000/s: $expected', ({ value, references, expected }) => {
+    expect(verdictAgainst(value, 2000, references, perSecond, 'atLeast')).toBe(expected);
   });
 });
 
@@ -172,6 +193,12 @@ describe('npm start flags', () => {
       env: { MALLOC_ARENA_MAX: '2', A_B: '' },
     });
     expect(settingsWords({ flags: ['--x'], env: { A: '1' } })).toEqual(['A=1', '--x']);
+  });
+});
+
+describe('a --baseline build', () => {
+  it("is found from its entry, bundled or not: this build's own entries lead to this build's scheduler child", () => {
+    for (const entry of [entries.bridge, 'dist/src/main.js']) expect(baselineSchedulerChild(join(projectRoot, entry))).toBe(compiled.schedulerChild);
   });
 });
 
