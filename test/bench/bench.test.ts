@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
 import { baselineSchedulerChild } from '../../bench/baseline.js';
+import { collectedInstructions, perChange } from '../../bench/callgrind.js';
 import { compiled, projectRoot } from '../../bench/paths.js';
 import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
 import { runDrainFloor } from '../../bench/scheduler-drain.js';
@@ -89,6 +90,30 @@ describe('verdictAgainst', () => {
     { value: 2000, references: [], expected: 'met' },
   ])('a lower bound: $value/s against 2000/s: $expected', ({ value, references, expected }) => {
     expect(verdictAgainst(value, 2000, references, perSecond, 'atLeast')).toBe(expected);
+  });
+});
+
+describe('callgrind counts', () => {
+  it.each([
+    { output: '==4242== Events    : Ir\n==4242== Collected : 1942339319\n==4242==\n==4242== I   refs:      1,942,339,319\n', expected: 1942339319 },
+    { output: 'Collected : 12\n', expected: 12 },
+  ])('reads the total callgrind prints at the end', ({ output, expected }) => {
+    expect(collectedInstructions(output)).toBe(expected);
+  });
+
+  it('refuses an output without the total', () => {
+    expect(() => collectedInstructions('==1== valgrind: failed to start tool')).toThrow(/no instruction count/);
+  });
+
+  it.each([
+    { small: { changes: 300, instructions: 3_040_631_835 }, large: { changes: 1300, instructions: 6_003_629_145 }, expected: 2_962_997.31 },
+    { small: { changes: 10, instructions: 1_000 }, large: { changes: 20, instructions: 1_500 }, expected: 50 },
+  ])('a change costs the larger run\'s surplus per extra change: $expected', ({ small, large, expected }) => {
+    expect(perChange(small, large)).toBeCloseTo(expected, 2);
+  });
+
+  it('needs the larger run to have more changes', () => {
+    expect(() => perChange({ changes: 10, instructions: 5 }, { changes: 10, instructions: 9 })).toThrow(RangeError);
   });
 });
 
