@@ -12,12 +12,13 @@ import { Command } from 'commander';
 import { baselineSchedulerChild, baselineSeeding } from './baseline.js';
 import { collectedInstructions, perChange } from './callgrind.js';
 import { compiled } from './paths.js';
-import { startSimulatorProcess, UNTHROTTLED_RATE } from './processes.js';
+import { startSimulatorProcess } from './processes.js';
 import { count, ratio, say, section, table } from './report.js';
+import { drainFloorEnv, dueYesterday, schedulerChildEnv } from './scheduler-drain.js';
 import { RESULT_PREFIX, type SchedulerChildResult } from './scheduler-result.js';
 import { seedPendingChanges } from './seed-store.js';
 import { benchStartSettings } from './start-flags.js';
-import { createWorld, LOWER, MAIN_RESELLER, SECOND_RESELLER_V3_KEY, UPPER } from './world.js';
+import { createWorld } from './world.js';
 
 const FLOOR = 'floor with the promised writes';
 
@@ -33,29 +34,9 @@ async function instructionsOf(arm: Arm, changes: number): Promise<{ instructions
   const simulator = await startSimulatorProcess(world.mappings);
   const out = `${world.db}.callgrind`;
   try {
-    const day = 86_400_000;
-    const yesterday = new Date(Math.floor(Date.now() / day) * day - day);
-    await arm.seed(world.db, world.customers, () => yesterday);
+    await arm.seed(world.db, world.customers, dueYesterday());
     const { flags, env } = benchStartSettings();
-    const armEnv = arm.floor
-      ? {
-          FLOOR_STORE: world.db,
-          FLOOR_UPSTREAM: simulator.url,
-          FLOOR_KEY: MAIN_RESELLER.v3Key,
-          FLOOR_PACKAGES: JSON.stringify({ [LOWER.name]: LOWER.offering, [UPPER.name]: UPPER.offering }),
-          FLOOR_BATCH: '100',
-          FLOOR_CONCURRENCY: '16',
-          FLOOR_PROMISES: '1',
-        }
-      : {
-          SENDGRID_API_URL: simulator.url,
-          SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
-          SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
-          SENDGRID_RATE_LIMIT: String(UNTHROTTLED_RATE),
-          BRIDGE_MAPPINGS: world.mappings,
-          BRIDGE_DB: world.db,
-          BRIDGE_SCHEDULER: 'off',
-        };
+    const armEnv = arm.floor ? drainFloorEnv(world, simulator.url, {}, true) : schedulerChildEnv(world, simulator.url);
     const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...flags, arm.script, ...(arm.floor ? [] : ['{}'])];
     const child = spawn('valgrind', args, { env: { ...process.env, ...env, ...armEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

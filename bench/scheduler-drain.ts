@@ -106,9 +106,8 @@ async function drainOnce(kind: DrainArm, params: SchedulerParams, profilePath?: 
   const postgres = kind === 'PostgreSQL' ? await freshSchema(params.databaseUrl) : undefined;
   const simulator = await startSimulatorProcess(world.mappings);
   try {
-    const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
     const seed = kind === BASELINE ? await baselineSeeding(params.baseline!) : seedPendingChanges;
-    await seed(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, () => yesterday);
+    await seed(postgres ? { databaseUrl: postgres.url } : world.db, world.customers, dueYesterday());
     const simulatorBefore = await usageOf(simulator.process);
     const child = kind === BASELINE ? baselineSchedulerChild(params.baseline!) : compiled.schedulerChild;
     const result = isFloor(kind) ? await runDrainFloor(world, simulator.url, params, kind === 'floor with the promised writes') : await runScheduler(world, simulator.url, params, postgres?.url, profilePath, child);
@@ -154,17 +153,7 @@ async function runScheduler(
   const { stdout } = await runNodeToEnd(
     'scheduler',
     child,
-    {
-      SENDGRID_API_URL: simulatorUrl,
-      SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
-      SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
-      SENDGRID_RATE_LIMIT: String(UNTHROTTLED_RATE),
-      BRIDGE_MAPPINGS: world.mappings,
-      BRIDGE_DB: world.db,
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      ...(profilePath ? { BENCH_CPU_PROFILE: profilePath } : {}),
-      BRIDGE_SCHEDULER: 'off',
-    },
+    { ...schedulerChildEnv(world, simulatorUrl, databaseUrl), ...(profilePath ? { BENCH_CPU_PROFILE: profilePath } : {}) },
     [JSON.stringify(params.options)],
     benchStartSettings().flags,
     benchStartSettings().env,
@@ -175,19 +164,10 @@ async function runScheduler(
 }
 
 export async function runDrainFloor(world: World, simulatorUrl: string, params: SchedulerParams, promises: boolean): Promise<SchedulerChildResult> {
-  const defaults = defaultSchedulerOptions('bench');
   const { stdout } = await runNodeToEnd(
     promises ? 'floor pass with the promised writes' : 'floor pass',
     compiled.drainFloor,
-    {
-      FLOOR_STORE: world.db,
-      FLOOR_UPSTREAM: simulatorUrl,
-      FLOOR_KEY: MAIN_RESELLER.v3Key,
-      FLOOR_PACKAGES: JSON.stringify({ [LOWER.name]: LOWER.offering, [UPPER.name]: UPPER.offering }),
-      FLOOR_BATCH: String(params.options.batchSize ?? defaults.batchSize),
-      FLOOR_CONCURRENCY: String(params.options.concurrency ?? defaults.concurrency),
-      ...(promises ? { FLOOR_PROMISES: '1' } : {}),
-    },
+    drainFloorEnv(world, simulatorUrl, params.options, promises),
     [],
     benchStartSettings().flags,
     benchStartSettings().env,
@@ -195,6 +175,40 @@ export async function runDrainFloor(world: World, simulatorUrl: string, params: 
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) throw new Error(`the floor pass printed no result:\n${stdout.slice(-2000)}`);
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as SchedulerChildResult;
+}
+
+/** Yesterday at midnight UTC, as every change's effective time: all of them are due. */
+export function dueYesterday(): () => Date {
+  const yesterday = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS);
+  return () => yesterday;
+}
+
+/** The environment of a bridge's scheduler child (bench/scheduler-child.ts) over `world`, against the simulator, v3 unthrottled. */
+export function schedulerChildEnv(world: World, simulatorUrl: string, databaseUrl?: string): Record<string, string> {
+  return {
+    SENDGRID_API_URL: simulatorUrl,
+    SENDGRID_API_KEY: MAIN_RESELLER.v3Key,
+    SECOND_RESELLER_API_KEY: SECOND_RESELLER_V3_KEY,
+    SENDGRID_RATE_LIMIT: String(UNTHROTTLED_RATE),
+    BRIDGE_MAPPINGS: world.mappings,
+    BRIDGE_DB: world.db,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    BRIDGE_SCHEDULER: 'off',
+  };
+}
+
+/** The environment of the pass's floor (bench/drain-floor.ts): the bridge's batches and concurrency unless `options` sets them. */
+export function drainFloorEnv(world: World, simulatorUrl: string, options: SchedulerParams['options'], promises: boolean): Record<string, string> {
+  const defaults = defaultSchedulerOptions('bench');
+  return {
+    FLOOR_STORE: world.db,
+    FLOOR_UPSTREAM: simulatorUrl,
+    FLOOR_KEY: MAIN_RESELLER.v3Key,
+    FLOOR_PACKAGES: JSON.stringify({ [LOWER.name]: LOWER.offering, [UPPER.name]: UPPER.offering }),
+    FLOOR_BATCH: String(options.batchSize ?? defaults.batchSize),
+    FLOOR_CONCURRENCY: String(options.concurrency ?? defaults.concurrency),
+    ...(promises ? { FLOOR_PROMISES: '1' } : {}),
+  };
 }
 
 /** A schema of its own on the server (other runs share it), as a DATABASE_URL for the bridge. */
