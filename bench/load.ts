@@ -63,6 +63,22 @@ export async function closedLoop(operation: Operation, concurrency: number, dura
   return samples;
 }
 
+/** `concurrency` workers back to back until `tasks` requests have been sent (bench/task-instructions.ts: a count, not a time). */
+export async function closedLoopOf(operation: Operation, concurrency: number, tasks: number): Promise<Samples> {
+  const samples = new Samples();
+  let sent = 0;
+  const worker = async () => {
+    while (sent < tasks) {
+      sent++;
+      const startedAt = performance.now();
+      const outcome = await timed(operation);
+      samples.record(performance.now() - startedAt, outcome, true);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return samples;
+}
+
 async function timed(operation: Operation): Promise<true | string> {
   try {
     return await operation();

@@ -32,7 +32,15 @@ export async function startSimulatorProcess(mappings: string): Promise<RunningPr
   });
 }
 
-export interface BridgeProcessOptions {
+/** A process started under a tool (callgrind: bench/task-instructions.ts), which starts it many times slower. */
+export interface UnderTool {
+  /** The tool's command and options, before the pinned Node. */
+  wrapper?: string[];
+  /** How long it may take to answer its readiness probe; default a minute. */
+  readyTimeoutMs?: number;
+}
+
+export interface BridgeProcessOptions extends UnderTool {
   mappings: string;
   db: string;
   upstreamUrl: string;
@@ -49,6 +57,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return startListening('bridge', options.script ?? compiled.bridge, url, `${url}/healthz`, {
+    ...underTool(options),
     nodeArgs: options.nodeArgs ?? [],
     env: {
       ...options.nodeEnv,
@@ -68,7 +77,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   });
 }
 
-export interface FloorProcessOptions {
+export interface FloorProcessOptions extends UnderTool {
   world: string;
   upstreamUrl: string;
   nodeArgs?: string[];
@@ -85,6 +94,7 @@ export async function startFloorProcess(options: FloorProcessOptions): Promise<R
   const url = `http://127.0.0.1:${port}`;
   const name = options.onStack ? 'promised writes on the stack' : options.store ? 'floor with the promised writes' : 'floor';
   return startListening(name, options.onStack ? compiled.floorOnStack : compiled.floor, url, `${url}/`, {
+    ...underTool(options),
     nodeArgs: options.nodeArgs ?? [],
     // Its access log goes to a pipe, kept as the bridge's is.
     ...(options.onStack ? { keepOutput: 64 * 1024 } : {}),
@@ -110,10 +120,10 @@ export async function runNodeToEnd(name: string, script: string, env: Record<str
  * Starts an entry that listens on a port chosen here, with the usage probe preloaded (its CPU
  * time and memory over IPC: bench/usage.ts); ready once `probeUrl` answers 200.
  */
-export async function startListening(name: string, script: string, url: string, probeUrl: string, options: StartOptions): Promise<RunningProcess> {
+export async function startListening(name: string, script: string, url: string, probeUrl: string, options: StartOptions & Pick<UnderTool, 'readyTimeoutMs'>): Promise<RunningProcess> {
   const started = startNode(script, { name, ...options, ipc: true, nodeArgs: [...USAGE_PROBE_FLAGS, ...(options.nodeArgs ?? [])] });
   try {
-    await waitUntil(`${name} answering ${probeUrl}`, () => answers200(probeUrl), { timeoutMs: READY_TIMEOUT_MS, intervalMs: 50, process: started });
+    await waitUntil(`${name} answering ${probeUrl}`, () => answers200(probeUrl), { timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS, intervalMs: 50, process: started });
   } catch (error) {
     await started.kill();
     throw error;
@@ -127,6 +137,10 @@ export async function startListening(name: string, script: string, url: string, 
     rss: () => started.rss(),
     stop: async () => void (await started.stop()),
   };
+}
+
+function underTool({ wrapper, readyTimeoutMs }: UnderTool): UnderTool {
+  return { ...(wrapper ? { wrapper } : {}), ...(readyTimeoutMs ? { readyTimeoutMs } : {}) };
 }
 
 async function answers200(url: string): Promise<boolean> {

@@ -46,6 +46,8 @@ export interface StartOptions {
   args?: string[];
   /** Node flags before the entry (e.g. `--cpu-prof`, heap limits). */
   nodeArgs?: string[];
+  /** A command the pinned Node runs under (e.g. valgrind and its options); the child keeps its pid, as valgrind execs its tool. */
+  wrapper?: string[];
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
   /** An IPC channel to the child (`process.send` there, `NodeProcess.child.on('message')` here). */
@@ -64,6 +66,11 @@ export interface StartOptions {
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+function wrapped(wrapper: string[], command: string[]): [string, string[]] {
+  const [program, ...args] = [...wrapper, ...command];
+  return [program!, args];
 }
 
 const live = new Set<NodeProcess>();
@@ -91,7 +98,7 @@ export class NodeProcess {
     const script = isAbsolute(entry) ? entry : join(projectRoot, entry);
     const [command, args] = program
       ? [program.command, program.args]
-      : [pinnedNode, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])]];
+      : wrapped(options.wrapper ?? [], [pinnedNode, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])]);
     this.child = spawn(command, args, {
       cwd: options.cwd ?? projectRoot,
       ...(options.uid !== undefined ? { uid: options.uid } : {}),

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CustomerRotation, legacyImmediateArm } from '../../bench/arms.js';
 import { baselineSchedulerChild } from '../../bench/baseline.js';
-import { collectedInstructions, perChange } from '../../bench/callgrind.js';
+import { collectedInstructions, dumpedInstructions, perChange, vgdbEnvironment, vgdbIdentity } from '../../bench/callgrind.js';
+import { closedLoopOf } from '../../bench/load.js';
 import { compiled, projectRoot } from '../../bench/paths.js';
 import { startFloorProcess, startSimulatorProcess } from '../../bench/processes.js';
 import { runDrainFloor } from '../../bench/scheduler-drain.js';
@@ -114,6 +115,56 @@ describe('callgrind counts', () => {
 
   it('needs the larger run to have more changes', () => {
     expect(() => perChange({ changes: 10, instructions: 5 }, { changes: 10, instructions: 9 })).toThrow(RangeError);
+  });
+
+  it.each([
+    { dump: '# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\npid: 7301\ncmd:  node main.js\npart: 1\n\ndesc: Trigger: Client Request: dump\npositions: line\nevents: Ir\nsummary: 1281503311\n\n\nob=(1) /usr/lib/x86_64-linux-gnu/libc.so.6\n', expected: 1281503311 },
+    { dump: 'events: Ir\nsummary: 7\ntotals: 7\n', expected: 7 },
+  ])('reads the instructions of a dumped part from its summary line: $expected', ({ dump, expected }) => {
+    expect(dumpedInstructions(dump)).toBe(expected);
+  });
+
+  it('refuses a dump without a summary', () => {
+    expect(() => dumpedInstructions('# callgrind format\nevents: Ir\n')).toThrow(/no summary/);
+  });
+
+  it.each([
+    { files: ['vgdb-from-vgdb-to-7-by-???-on-127.0.0.1', 'vgdb-shared-mem-vgdb-7-by-???-on-127.0.0.1'], pid: 7, expected: { user: '???', host: '127.0.0.1' } },
+    { files: ['vgdb-shared-mem-vgdb-70-by-ops-on-???', 'vgdb-shared-mem-vgdb-7-by-root-on-box-on-rack'], pid: 7, expected: { user: 'root', host: 'box-on-rack' } },
+  ])('names the user and host valgrind put in the pipes of process $pid', ({ files, pid, expected }) => {
+    expect(vgdbIdentity(files, 'vgdb', pid)).toEqual(expected);
+  });
+
+  it('says so when the process has no vgdb pipes', () => {
+    expect(() => vgdbIdentity(['vgdb-shared-mem-vgdb-70-by-x-on-y', 'callgrind.out'], 'vgdb', 7)).toThrow(/process 7/);
+  });
+
+  it.each([
+    { base: { PATH: '/bin', USER: 'me', HOST: 'here' }, identity: { user: '???', host: '127.0.0.1' }, expected: { PATH: '/bin', HOST: '127.0.0.1' } },
+    { base: { PATH: '/bin', LOGNAME: 'me' }, identity: { user: 'root', host: '???' }, expected: { PATH: '/bin', LOGNAME: 'root' } },
+  ])('gives vgdb the user and host valgrind saw, unset where it saw none', ({ base, identity, expected }) => {
+    expect(vgdbEnvironment(base, identity)).toEqual(expected);
+  });
+});
+
+describe('closedLoopOf', () => {
+  it.each([
+    { concurrency: 4, tasks: 10 },
+    { concurrency: 16, tasks: 3 },
+  ])('sends exactly $tasks requests, at most $concurrency at a time', async ({ concurrency, tasks }) => {
+    let started = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const samples = await closedLoopOf(async () => {
+      const number = ++started;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      await Promise.resolve();
+      inFlight--;
+      return number % 2 === 0 ? true : 'HTTP 502';
+    }, concurrency, tasks);
+    expect(started).toBe(tasks);
+    expect(mostInFlight).toBe(Math.min(concurrency, tasks));
+    expect(samples.ok).toBe(Math.floor(tasks / 2));
   });
 });
 
