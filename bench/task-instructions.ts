@@ -4,10 +4,10 @@
 // under valgrind's callgrind; the same closed loop as benchmark 1 warms it up, callgrind's counters
 // are zeroed, a fixed number of tasks is served, and the counters are dumped: instructions per
 // task of the whole process (its main thread, V8's compilers and collector, libuv's pool).
-// `npm run bench:task-instructions [-- --baseline <copy of an earlier dist>/bundle/main.js] [-- --tasks 300,1000]`
+// `npm run bench:task-instructions [-- --baseline <copy of an earlier dist>/bundle/main.js] [-- --tasks 300,1000] [-- --keep-dumps <dir>]`
 // A few minutes per arm (a process under callgrind runs some 50 times slower); two arms at a time.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
@@ -16,7 +16,7 @@ import { dumpedInstructions, vgdbEnvironment, vgdbIdentity } from './callgrind.j
 import { closedLoopOf } from './load.js';
 import { startBridgeProcess, startFloorProcess, startSimulatorProcess, type RunningProcess, type UnderTool } from './processes.js';
 import { count, ratio, say, section, table } from './report.js';
-import { benchStartSettings } from './start-flags.js';
+import { benchStartSettings, overrideNodeFlags, settingsWords } from './start-flags.js';
 import { createWorld, type World } from './world.js';
 
 /** As benchmark 1's closed loop: its customers and its concurrency. */
@@ -26,6 +26,8 @@ const CONCURRENCY = 16;
 const READY_UNDER_CALLGRIND_MS = 10 * 60_000;
 
 interface TaskArm {
+  /** Its name in `--arms`. */
+  key: string;
   name: string;
   start(world: World, upstreamUrl: string, tool: UnderTool): Promise<RunningProcess>;
 }
@@ -69,6 +71,7 @@ async function countTasks(arm: TaskArm, warmup: number, tasks: number): Promise<
       await control(vgdbPrefix, served.pid, '--dump');
       const dumps = readdirSync(world.root).filter((file) => file.startsWith('callgrind.out.'));
       if (dumps.length !== 1) throw new Error(`${arm.name}: expected one callgrind dump, found ${dumps.join(', ') || 'none'}`);
+      if (keepDumpsIn) copyFileSync(join(world.root, dumps[0]!), join(keepDumpsIn, `callgrind.${arm.name.replace(/\W+/g, '-')}.out`));
       return {
         name: arm.name,
         tasks: measured.ok,
@@ -87,9 +90,15 @@ async function countTasks(arm: TaskArm, warmup: number, tasks: number): Promise<
 
 const program = new Command('bench:task-instructions')
   .option('--baseline <entry>', 'also count an earlier build (main.js of a copy of an earlier dist/)')
+  .option('--arms <names>', 'only these arms, comma-separated (bridge, baseline, stack, floor-with-writes, floor)')
+  .option('--node-flags <flags>', "Node flags (and NAME=value variables) for every arm instead of `npm start`'s")
+  .option('--keep-dumps <dir>', 'copy each arm\'s dump there (for callgrind_annotate)')
   .option('--tasks <warmup,measured>', 'tasks served before the counters are zeroed, and counted after', '300,1000')
   .parse();
-const options = program.opts<{ baseline?: string; tasks: string }>();
+const options = program.opts<{ baseline?: string; arms?: string; nodeFlags?: string; keepDumps?: string; tasks: string }>();
+if (options.nodeFlags !== undefined) overrideNodeFlags(options.nodeFlags.split(/\s+/).filter(Boolean));
+const keepDumpsIn = options.keepDumps;
+if (keepDumpsIn) mkdirSync(keepDumpsIn, { recursive: true });
 const [warmup, tasks] = options.tasks.split(',').map(Number) as [number, number];
 if (!(warmup >= 0 && tasks > 0)) throw new Error('--tasks wants the warm-up and the measured count (300,1000)');
 
@@ -97,30 +106,42 @@ if (!(warmup >= 0 && tasks > 0)) throw new Error('--tasks wants the warm-up and 
 const { flags, env } = benchStartSettings();
 const started = (upstreamUrl: string, tool: UnderTool) => ({ ...tool, upstreamUrl, nodeArgs: flags, nodeEnv: env });
 const FLOOR = 'floor';
-const arms: TaskArm[] = [
-  { name: 'bridge', start: (world, url, tool) => startBridgeProcess({ ...started(url, tool), mappings: world.mappings, db: world.db }) },
+const allArms: TaskArm[] = [
+  { key: 'bridge', name: 'bridge', start: (world, url, tool) => startBridgeProcess({ ...started(url, tool), mappings: world.mappings, db: world.db }) },
   ...(options.baseline
-    ? [{ name: 'bridge, baseline build', start: (world: World, url: string, tool: UnderTool) => startBridgeProcess({ ...started(url, tool), mappings: world.mappings, db: world.db, script: options.baseline }) }]
+    ? [{ key: 'baseline', name: 'bridge, baseline build', start: (world: World, url: string, tool: UnderTool) => startBridgeProcess({ ...started(url, tool), mappings: world.mappings, db: world.db, script: options.baseline }) }]
     : []),
-  { name: 'promised writes on the stack', start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld, store: world.db, onStack: true }) },
-  { name: 'floor with the promised writes', start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld, store: world.db }) },
-  { name: FLOOR, start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld }) },
+  { key: 'stack', name: 'promised writes on the stack', start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld, store: world.db, onStack: true }) },
+  { key: 'floor-with-writes', name: 'floor with the promised writes', start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld, store: world.db }) },
+  { key: 'floor', name: FLOOR, start: (world, url, tool) => startFloorProcess({ ...started(url, tool), world: world.floorWorld }) },
 ];
 
+const wanted = options.arms?.split(',').map((key) => key.trim());
+const unknown = wanted?.filter((key) => !allArms.some((arm) => arm.key === key)) ?? [];
+if (unknown.length) throw new Error(`--arms: no arm ${unknown.join(', ')} (${allArms.map((arm) => arm.key).join(', ')})`);
+const arms = wanted ? allArms.filter((arm) => wanted.includes(arm.key)) : allArms;
+
 section(`A legacy immediate task in instructions (callgrind), ${count(tasks)} tasks after ${count(warmup)} of warm-up, ${CONCURRENCY} concurrent`);
+if (options.nodeFlags !== undefined) say(`Every arm runs with ${settingsWords(benchStartSettings()).join(' ') || 'no flags'} instead of npm start's settings.\n`);
 const counted: Counted[] = [];
 // Two arms at a time, one per core: callgrind's counts do not depend on what else runs.
 for (let i = 0; i < arms.length; i += 2) counted.push(...(await Promise.all(arms.slice(i, i + 2).map((arm) => countTasks(arm, warmup, tasks)))));
 for (const arm of counted) if (arm.tasks !== tasks) throw new Error(`${arm.name}: served ${arm.tasks} of ${tasks} tasks (${arm.errors})`);
 
 const perTask = (arm: Counted) => arm.instructions / arm.tasks;
-const floor = counted.find((arm) => arm.name === FLOOR)!;
+const floor = counted.find((arm) => arm.name === FLOOR);
 const baseline = counted.find((arm) => arm.name === 'bridge, baseline build');
 const millions = (n: number, digits = 1) => `${(n / 1e6).toFixed(digits)} M`;
 say(
   table(
-    ['arm', `instructions, ${count(tasks)} tasks`, 'per task', '/ floor', ...(baseline ? ['/ baseline build'] : [])],
-    counted.map((arm) => [arm.name, millions(arm.instructions), millions(perTask(arm), 3), ratio(perTask(arm) / perTask(floor)), ...(baseline ? [ratio(perTask(arm) / perTask(baseline))] : [])]),
+    ['arm', `instructions, ${count(tasks)} tasks`, 'per task', ...(floor ? ['/ floor'] : []), ...(baseline ? ['/ baseline build'] : [])],
+    counted.map((arm) => [
+      arm.name,
+      millions(arm.instructions),
+      millions(perTask(arm), 3),
+      ...(floor ? [ratio(perTask(arm) / perTask(floor))] : []),
+      ...(baseline ? [ratio(perTask(arm) / perTask(baseline))] : []),
+    ]),
   ),
 );
 say(
