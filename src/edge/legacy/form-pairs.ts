@@ -37,7 +37,9 @@ export function parseFormPairs(raw: string | Buffer): FormPair[] {
  * not followed by two hex digits is kept as a literal `%` (so `100%` and `%zz` survive as sent).
  */
 export function decodeFormComponent(encoded: Buffer): string {
-  const out = Buffer.alloc(encoded.length);
+  // Most names and values are plain ASCII with nothing to decode: read as they are.
+  if (isPlainAscii(encoded)) return encoded.toString('latin1');
+  const out = Buffer.allocUnsafe(encoded.length);
   let length = 0;
   for (let i = 0; i < encoded.length; i++) {
     const byte = encoded[i]!;
@@ -53,7 +55,8 @@ export function decodeFormComponent(encoded: Buffer): string {
   return bytesToText(out.subarray(0, length));
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is data the client sent, kept like every other byte.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The original server kept raw bytes. Modern clients send UTF-8; some old ones sent ISO-8859-1
@@ -75,6 +78,15 @@ export function bytesToText(bytes: Uint8Array): string {
 function stringToBytes(text: string): Buffer {
   // eslint-disable-next-line no-control-regex
   return /[^\u0000-\u00ff]/.test(text) ? Buffer.from(text, 'utf8') : Buffer.from(text, 'latin1');
+}
+
+/** No `%`, no `+` and no byte above 0x7f: the same text in UTF-8 and in ISO-8859-1, nothing to decode. */
+function isPlainAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === PERCENT || byte === PLUS || byte > 0x7f) return false;
+  }
+  return true;
 }
 
 function isHex(byte: number): boolean {

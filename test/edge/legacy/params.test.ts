@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFormComponent, parseFormPairs, rawQueryOf, type FormPair } from '../../../src/edge/legacy/form-pairs.js';
 import { normaliseParams, parseVariableName, type ListParam } from '../../../src/edge/legacy/params.js';
@@ -17,8 +18,33 @@ describe('decodeFormComponent (PHP urldecode)', () => {
     ['%u escapes are not decoded', '%u00e9', '%u00e9'],
     ['encoded & and = are data', '%26%3D', '&='],
     ['NUL byte kept in values', 'a%00b', 'a\u0000b'],
+    ['plain ASCII is read as it is', 'reseller-01.example_user~', 'reseller-01.example_user~'],
+    ['an empty component', '', ''],
+    ['a leading byte order mark is data, kept', '%EF%BB%BFabc', '\ufeffabc'],
   ])('%s', (_name, encoded, decoded) => {
     expect(decodeFormComponent(Buffer.from(encoded, 'utf8'))).toBe(decoded);
+  });
+
+  it('decodes any bytes as PHP urldecode does, then UTF-8 if valid, else ISO-8859-1', () => {
+    // PHP's urldecode, written out the obvious way, against the one the edge runs.
+    const urldecode = (bytes: Uint8Array): string => {
+      const out: number[] = [];
+      const hex = (b: number | undefined) => b !== undefined && /[0-9a-fA-F]/.test(String.fromCharCode(b));
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] === 0x2b) out.push(0x20);
+        else if (bytes[i] === 0x25 && hex(bytes[i + 1]) && hex(bytes[i + 2])) {
+          out.push(parseInt(String.fromCharCode(bytes[i + 1]!, bytes[i + 2]!), 16));
+          i += 2;
+        } else out.push(bytes[i]!);
+      }
+      const decoded = Buffer.from(out);
+      const utf8 = decoded.toString('utf8');
+      return Buffer.from(utf8, 'utf8').equals(decoded) ? utf8 : decoded.toString('latin1');
+    };
+    const byte = fc.oneof(fc.constantFrom(0x25, 0x2b, 0x41, 0x66, 0x30, 0xc3, 0xa9, 0xe9), fc.integer({ min: 0, max: 255 }));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 24 }), fc.array(byte, { maxLength: 24 }), (random, biased) => {
+      for (const bytes of [random, Uint8Array.from(biased)]) expect(decodeFormComponent(Buffer.from(bytes))).toBe(urldecode(bytes));
+    }));
   });
 });
 
