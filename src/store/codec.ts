@@ -93,12 +93,25 @@ export function toChange(r: Row): PendingChange {
   };
 }
 
+/** What an intent's row holds as JSON. */
+export type IntentPayload = Pick<WriteIntent, 'offeringsBefore' | 'targetOfferings' | 'customerUpdate'>;
+
 /**
- * The offerings and update are decoded on first use: the write gate reads the customer's latest
- * intent on every write and, while it is settled, looks at its status and times only.
+ * Decoded at once, into one object of one shape: getters that decode a field on first use cost
+ * more than the three parses they save (1.9 against 1.1 µs an intent), and make each intent a
+ * slow dictionary-mode object for every reader after.
  */
 export function toIntent(r: Row): WriteIntent {
-  const intent = {
+  return intentOf(r);
+}
+
+/** An intent just inserted: its payload as the caller gave it, not parsed back from the JSON just written. */
+export function toOpenedIntent(r: Row, payload: IntentPayload): WriteIntent {
+  return intentOf(r, payload);
+}
+
+function intentOf(r: Row, payload?: IntentPayload): WriteIntent {
+  return {
     id: r.id as number,
     customerId: r.customer_id as number,
     source: r.source as WriteIntent['source'],
@@ -107,36 +120,19 @@ export function toIntent(r: Row): WriteIntent {
     requestId: r.request_id as string | null,
     changeId: r.change_id as number | null,
     supersededChangeId: r.superseded_change_id as number | null,
-    // Placeholders keep the keys in their order; decodeOnFirstUse below replaces them.
-    offeringsBefore: undefined,
-    targetOfferings: undefined,
-    customerUpdate: undefined,
+    offeringsBefore: payload ? payload.offeringsBefore : list<Offering>(r.offerings_before),
+    targetOfferings: payload ? payload.targetOfferings : list<Offering>(r.target_offerings),
+    customerUpdate: payload ? payload.customerUpdate : customerUpdateOf(r.customer_update),
     status: r.status as WriteIntent['status'],
     settleAfter: r.settle_after as string,
     owner: r.owner as string,
     createdAt: r.created_at as string,
     settledAt: r.settled_at as string | null,
-  } as unknown as WriteIntent;
-  decodeOnFirstUse(intent, 'offeringsBefore', () => list<Offering>(r.offerings_before));
-  decodeOnFirstUse(intent, 'targetOfferings', () => list<Offering>(r.target_offerings));
-  decodeOnFirstUse(intent, 'customerUpdate', () => {
-    const update = r.customer_update;
-    return (typeof update === 'string' ? JSON.parse(update) : update) as CustomerUpdate;
-  });
-  return intent;
+  };
 }
 
-/** An enumerable property decoded when first read (spreads and equality see the value), then a plain value. */
-function decodeOnFirstUse<T extends object, K extends keyof T>(target: T, key: K, decode: () => T[K]): void {
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = decode();
-      Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-      return value;
-    },
-  });
+function customerUpdateOf(value: unknown): CustomerUpdate {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as CustomerUpdate;
 }
 
 /** Optional fields are left out when empty, so a record reads like the input that wrote it. */

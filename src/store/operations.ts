@@ -6,7 +6,7 @@
 //
 // Scripts run inside a transaction and must not await anything: the SQLite driver steps them
 // synchronously (see sqlite.ts).
-import { bool, jsonOrNull, toChange, toIntent } from './codec.js';
+import { bool, jsonOrNull, toChange, toIntent, toOpenedIntent } from './codec.js';
 import { planImport, validateImport, type Draft } from './import.js';
 import { all, one, run, type Script } from './script.js';
 import * as sql from './statements.js';
@@ -358,7 +358,7 @@ export function* openIntent(intent: NewWriteIntent, now: string): Script<WriteIn
     owner: intent.owner,
     now,
   });
-  return toIntent(row!);
+  return toOpenedIntent(row!, { offeringsBefore: intent.offeringsBefore, targetOfferings: intent.targetOfferings, customerUpdate: intent.customerUpdate });
 }
 
 export function* markIntentUncertain(id: number, settleAfter: string, audit: AuditInput, now: string): Script<boolean> {
