@@ -65,6 +65,16 @@ describe('createLogger', () => {
     expect(String((line!.err as { stack: string }).stack)).toContain('refused');
   });
 
+  it("stamps each line with pino's ISO time", () => {
+    const { stream, lines } = captured();
+    const before = Date.now();
+    createLogger({ level: 'info' }, stream).info('stamped');
+    const time = lines()[0]!.time as string;
+    expect(time).toBe(new Date(Date.parse(time)).toISOString());
+    expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(time)).toBeLessThanOrEqual(Date.now());
+  });
+
   it("censors a grandchild's bindings too", () => {
     const { stream, lines } = captured();
     createLogger({ level: 'info' }, stream).child({ component: 'ledger' }).child({ apiKey: 'grandchild-key' }).info('flushed');

@@ -10,6 +10,7 @@ import { WriteUnsettledError, type AuditInput, type IntentCompletion, type NewWr
 import type { V3Api } from '../v3/api.js';
 import { isV3Error, type V3Error } from '../v3/errors.js';
 import type { Offering } from '../v3/schemas.js';
+import { isoInstant } from '../rules/instant.js';
 import type { CoreDeps } from './deps.js';
 
 /**
@@ -44,7 +45,7 @@ export class WriteUncertainError extends Error {
 export type IntentBasis = Omit<NewWriteIntent, 'offeringsBefore' | 'targetOfferings' | 'settleAfter' | 'owner'>;
 
 const isUnsettled = (intent: WriteIntent) => intent.status === 'open' || intent.status === 'uncertain';
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoInstant;
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
 /**

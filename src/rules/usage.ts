@@ -1,6 +1,7 @@
 // The caller ledger's pure half: what one legacy request is counted under, and the
 // in-memory batch the ledger writer folds requests into between two store writes.
 import type { LegacySurface } from './deprecation.js';
+import { isoInstant } from './instant.js';
 
 export type AuthStyle = 'password' | 'apikey' | 'bearer' | 'directory_token' | 'none';
 export type UsageFormat = 'json' | 'xml' | 'text';
@@ -114,7 +115,7 @@ export type UsageBatch = Map<string, UsageIncrement>;
 const identity = (k: UsageKey) => `${k.reseller}\u0000${k.authStyle}\u0000${k.surface}\u0000${k.task}\u0000${k.format}\u0000${k.outcome}`;
 
 export function countRequest(batch: UsageBatch, key: UsageKey, status: number, at: Date): void {
-  const iso = at.toISOString();
+  const iso = isoInstant(at.getTime());
   const day = iso.slice(0, 10);
   const id = identity(key);
   const entry = batch.get(id);

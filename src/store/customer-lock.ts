@@ -18,6 +18,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isoInstant } from '../rules/instant.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { customerLockState, releaseCustomerLock, renewCustomerLock, takeCustomerLock, takeCustomerLockAt } from './operations.js';
 import type { Script, WriteOptions } from './script.js';
@@ -126,7 +127,7 @@ export class RowCustomerLock {
     const ends = options.endsHold === true && (take || hold.renewal !== undefined);
     const expiresAt = take ? this.expiry() : '';
     const written = this.driver.write(function* () {
-      if (take && !(yield* takeCustomerLockAt(customerId, owner, freeAt, new Date().toISOString(), expiresAt))) throw new LockTakenMeanwhile(customerId);
+      if (take && !(yield* takeCustomerLockAt(customerId, owner, freeAt, isoInstant(Date.now()), expiresAt))) throw new LockTakenMeanwhile(customerId);
       const result = yield* script();
       if (ends) yield* releaseCustomerLock(customerId, owner);
       return result;
@@ -162,7 +163,7 @@ export class RowCustomerLock {
   private async acquire(hold: Hold): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const holder = await this.driver.write(() =>
-        takeCustomerLock(hold.customerId, hold.owner, new Date().toISOString(), this.expiry(), holderIsGone),
+        takeCustomerLock(hold.customerId, hold.owner, isoInstant(Date.now()), this.expiry(), holderIsGone),
       );
       if (holder === undefined) return this.startRenewal(hold);
       this.options.onWait?.(hold.customerId, holder);
@@ -196,6 +197,6 @@ export class RowCustomerLock {
 
   /** Real time, whatever clock the store stamps rows with: other processes read this expiry. */
   private expiry(): string {
-    return new Date(Date.now() + this.ttlMs).toISOString();
+    return isoInstant(Date.now() + this.ttlMs);
   }
 }

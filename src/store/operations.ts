@@ -6,6 +6,7 @@
 //
 // Scripts run inside a transaction and must not await anything: the SQLite driver steps them
 // synchronously (see sqlite.ts).
+import { isoInstant } from '../rules/instant.js';
 import { bool, jsonOrNull, toChange, toIntent, toOpenedIntent } from './codec.js';
 import { planImport, validateImport, type Draft } from './import.js';
 import { all, one, run, type Script } from './script.js';
@@ -191,7 +192,7 @@ const joinDetail = (...parts: (string | undefined)[]) => parts.filter(Boolean).j
 export function canonicalInstant(value: string, field: string): string {
   const time = Date.parse(value);
   if (Number.isNaN(time)) throw new TypeError(`${field} is not an ISO-8601 instant: ${JSON.stringify(value)}`);
-  return new Date(time).toISOString();
+  return isoInstant(time);
 }
 
 /** Store.schedule: stores the change, replacing the listed one. `change.effectiveAt` is canonical. */

@@ -10,6 +10,7 @@ import { toAudit, toChange, toCustomer, toIntent, toListings } from './codec.js'
 import type { BrownoutHits, BrownoutState } from '../rules/brownout.js';
 import { LEGACY_SURFACES } from '../rules/deprecation.js';
 import type { UsageIncrement } from '../rules/usage.js';
+import { isoInstant } from '../rules/instant.js';
 import { toLedgerDay, toLedgerEntry, toLedgerTaskDays } from './codec.js';
 import type { BrownoutWindowRecord, LedgerDay, LedgerEntry, LedgerTaskDays, NewBrownoutWindow } from './ledger.js';
 import * as ledger from './ledger-operations.js';
@@ -274,7 +275,7 @@ export class SqlStore implements Store {
   }
 
   private nowIso(): string {
-    return this.clock().toISOString();
+    return isoInstant(this.clock().getTime());
   }
 }
 
