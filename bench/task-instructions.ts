@@ -6,6 +6,7 @@
 // task of the whole process (its main thread, V8's compilers and collector, libuv's pool).
 // `npm run bench:task-instructions [-- --baseline <copy of an earlier dist>/bundle/main.js] [-- --tasks 300,1000] [-- --keep-dumps <dir>]`
 // A few minutes per arm (a process under callgrind runs some 50 times slower); two arms at a time.
+// On a quiet machine: what runs by the clock grows with the wall time per task (see the output).
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -147,5 +148,6 @@ say(
 say(
   "\nEach count covers the whole serving process between the zeroing and the dump (its main thread, V8's compilers and collector, libuv's pool), " +
     'not the load generator or the simulator. Timers run about 50 times fewer per task under callgrind (the bridge\'s ledger flush, its readiness ' +
-    "checks), and V8's background work keeps its own schedule, so a count moves by a few per cent between runs: compare arms of one run.",
+    "checks), and V8's background work keeps its own schedule, so a count moves by a few per cent between runs: compare arms of one run. " +
+    'What runs by the clock (those timers, V8\'s memory reducer) grows with the wall time each task takes: run this on an otherwise quiet machine.',
 );
