@@ -1,6 +1,7 @@
 // Runs one v3 operation: rate-limit token, HTTP attempt, answer check, and the
 // retry loop, all inside the call's deadline. Operation-specific knowledge (path,
 // body, how to read the answer) comes in an OperationSpec from client.ts.
+import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type * as z from 'zod';
 import type { CallOptions } from './api.js';
@@ -140,11 +141,17 @@ async function attemptOnce<T>(
   const remaining = Math.max(1, deadline - started);
 
   // One signal ends the attempt at the deadline (this also clips the connect
-  // timeout) or when the caller gives up.
-  const controller = new AbortController();
-  const deadlineTimer = setTimeout(() => controller.abort(new Error('deadline')), remaining);
-  const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  // timeout) or when the caller gives up. undici takes an EventEmitter as its signal:
+  // three attempts a task, and an AbortController's EventTarget costs several times one.
+  // It has no `aborted` property, which undici would take for an AbortSignal's.
+  const stop = new EventEmitter();
+  let stopped = false;
+  const abortAttempt = (): void => {
+    stopped = true;
+    stop.emit('abort');
+  };
+  const deadlineTimer = setTimeout(abortAttempt, remaining);
+  callerSignal?.addEventListener('abort', abortAttempt, { once: true });
 
   let status: number | undefined;
   let outcome: Outcome<T>;
@@ -154,7 +161,7 @@ async function attemptOnce<T>(
       path: context.pathPrefix + spec.path,
       headers: requestHeaders(apiKey, spec),
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-      signal: controller.signal,
+      signal: stop,
       headersTimeout: Math.min(headersTimeoutMs, remaining),
       bodyTimeout: Math.min(bodyTimeoutMs, remaining),
     });
@@ -164,13 +171,13 @@ async function attemptOnce<T>(
     if (callerSignal?.aborted) throw callerSignal.reason;
     outcome = {
       ok: false,
-      error: controller.signal.aborted
+      error: stopped
         ? failures.deadlineDuringAttempt(attempt, status)
         : failures.transport(error, status),
     };
   } finally {
     clearTimeout(deadlineTimer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
+    callerSignal?.removeEventListener('abort', abortAttempt);
   }
 
   report(context, {

@@ -329,6 +329,18 @@ describe('compressed answers', () => {
     expect(server.seen).toHaveLength(2);
   });
 
+  it('an answer whose body stalls past the deadline is cut off at the deadline, before its body timeout', async () => {
+    const stalls: Script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"state":');
+    };
+    const { api, server } = await setUp(stalls, { bodyTimeoutMs: 10_000 });
+    const started = Date.now();
+    expect(await failureOf(api.getState('sg1', { deadline: started + 200 }))).toMatchObject({ kind: 'deadline', status: 200 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('refuses a corrupt gzip body and an unknown coding', async () => {
     const { api } = await setUp([encoded('gzip', Buffer.from('not gzip at all')), encoded('compress', state)]);
     await expect(api.getState('sg1')).rejects.toMatchObject({ kind: 'invalid-response' });
