@@ -1,6 +1,7 @@
 // Reading valgrind's callgrind for bench/pass-instructions.ts and bench/task-instructions.ts:
-// instructions are counted, not timed, so two runs of the same code agree whatever else the machine
-// is doing.
+// instructions are counted, not timed, so they move far less than seconds between runs; what a
+// process does by the clock (timers, V8's memory reducer, how concurrent writes batch) still grows
+// with the wall time it takes, so counts are compared within one run on a quiet machine.
 
 /** The total callgrind prints when the process ends ("Collected : N"). */
 export function collectedInstructions(callgrindOutput: string): number {

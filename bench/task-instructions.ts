@@ -53,8 +53,11 @@ async function control(vgdbPrefix: string, pid: number, command: '--zero' | '--d
   if (/error|failed/i.test(stderr) || !/\bOK\b/.test(stdout)) throw new Error(`callgrind_control ${command} ${pid}: ${(stderr || stdout).trim() || 'no answer'}`);
 }
 
-async function countTasks(arm: TaskArm, warmup: number, tasks: number): Promise<Counted> {
-  const world = createWorld(`task-instructions-${arm.name.replace(/\W+/g, '-')}`, CUSTOMERS);
+/** An arm's name as a file name. */
+const slug = (arm: TaskArm) => arm.name.replace(/\W+/g, '-');
+
+async function countTasks(arm: TaskArm, warmup: number, tasks: number, keepDumpsIn: string | undefined): Promise<Counted> {
+  const world = createWorld(`task-instructions-${slug(arm)}`, CUSTOMERS);
   const simulator = await startSimulatorProcess(world.mappings);
   const out = join(world.root, 'callgrind.out');
   const vgdbPrefix = join(world.root, 'vgdb');
@@ -72,7 +75,7 @@ async function countTasks(arm: TaskArm, warmup: number, tasks: number): Promise<
       await control(vgdbPrefix, served.pid, '--dump');
       const dumps = readdirSync(world.root).filter((file) => file.startsWith('callgrind.out.'));
       if (dumps.length !== 1) throw new Error(`${arm.name}: expected one callgrind dump, found ${dumps.join(', ') || 'none'}`);
-      if (keepDumpsIn) copyFileSync(join(world.root, dumps[0]!), join(keepDumpsIn, `callgrind.${arm.name.replace(/\W+/g, '-')}.out`));
+      if (keepDumpsIn) copyFileSync(join(world.root, dumps[0]!), join(keepDumpsIn, `callgrind.${slug(arm)}.out`));
       return {
         name: arm.name,
         tasks: measured.ok,
@@ -125,8 +128,8 @@ const arms = wanted ? allArms.filter((arm) => wanted.includes(arm.key)) : allArm
 section(`A legacy immediate task in instructions (callgrind), ${count(tasks)} tasks after ${count(warmup)} of warm-up, ${CONCURRENCY} concurrent`);
 if (options.nodeFlags !== undefined) say(`Every arm runs with ${settingsWords(benchStartSettings()).join(' ') || 'no flags'} instead of npm start's settings.\n`);
 const counted: Counted[] = [];
-// Two arms at a time, one per core: callgrind's counts do not depend on what else runs.
-for (let i = 0; i < arms.length; i += 2) counted.push(...(await Promise.all(arms.slice(i, i + 2).map((arm) => countTasks(arm, warmup, tasks)))));
+// Two arms at a time, one per core, so both see the same machine.
+for (let i = 0; i < arms.length; i += 2) counted.push(...(await Promise.all(arms.slice(i, i + 2).map((arm) => countTasks(arm, warmup, tasks, keepDumpsIn)))));
 for (const arm of counted) if (arm.tasks !== tasks) throw new Error(`${arm.name}: served ${arm.tasks} of ${tasks} tasks (${arm.errors})`);
 
 const perTask = (arm: Counted) => arm.instructions / arm.tasks;

@@ -45,7 +45,6 @@ export class WriteUncertainError extends Error {
 export type IntentBasis = Omit<NewWriteIntent, 'offeringsBefore' | 'targetOfferings' | 'settleAfter' | 'owner'>;
 
 const isUnsettled = (intent: WriteIntent) => intent.status === 'open' || intent.status === 'uncertain';
-const iso = isoInstant;
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
 /**
@@ -73,13 +72,13 @@ export async function putUnderIntent(
       ...basis,
       offeringsBefore: before,
       targetOfferings: target,
-      settleAfter: iso(deadline + writeGraceMs(deps)),
+      settleAfter: isoInstant(deadline + writeGraceMs(deps)),
       owner: ownerOf(deps),
     }));
   // Until when an attempt may still land: the adopted intent's, then this call's unanswered attempts'.
-  let quietUntil = adopted ? adopted.settleAfter : iso(Date.now());
+  let quietUntil = adopted ? adopted.settleAfter : isoInstant(Date.now());
   const onUnanswered = () => {
-    quietUntil = later(quietUntil, iso(Date.now() + writeGraceMs(deps)));
+    quietUntil = later(quietUntil, isoInstant(Date.now() + writeGraceMs(deps)));
   };
   try {
     const after = await v3.putOfferings(accountId, target, { deadline, onUnanswered });
@@ -110,7 +109,7 @@ export async function putUnderIntent(
       deps.logger.warn({ accountId, intentId: intent.id }, 'offerings PUT went unanswered but was applied');
       return { after: readBack, intent: { id: intent.id, settleAfter: quietUntil } };
     }
-    const settleAfter = later(quietUntil, iso(Date.now() + (error.details.mayHaveLanded ? writeGraceMs(deps) : 0)));
+    const settleAfter = later(quietUntil, isoInstant(Date.now() + (error.details.mayHaveLanded ? writeGraceMs(deps) : 0)));
     await deps.store.markIntentUncertain(intent.id, settleAfter, audit('uncertain', `the write may have been applied: ${error.message}; settled after ${settleAfter}`));
     throw new WriteUncertainError({ ...intent, status: 'uncertain', settleAfter }, error);
   }
@@ -193,13 +192,18 @@ export async function gateWrite(
     const quiet = latest && !own && Date.parse(latest.settleAfter) > Date.now();
     return quiet ? { kind: 'wait', intent: latest } : { kind: 'clear' };
   }
-  const broughtForward = iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));
+  const broughtForward = broughtForwardOf(deps, intent);
   if (ownChangeId !== undefined && intent.changeId === ownChangeId)
     return { kind: 'adopt', intent: intent.status === 'open' ? { ...intent, settleAfter: broughtForward } : intent };
   intent = await writerGone(deps, intent, broughtForward);
   if (Date.parse(intent.settleAfter) > Date.now()) return { kind: 'wait', intent };
   await settleIntent(deps, intent);
   return { kind: 'clear', settled: intent };
+}
+
+/** When an unsettled intent whose writer is gone can settle: its own settle time, or one grace period from now if sooner. */
+function broughtForwardOf(deps: CoreDeps, intent: WriteIntent): string {
+  return isoInstant(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps)));
 }
 
 /**
@@ -248,7 +252,7 @@ export async function settleDueIntents(
       const result = await deps.store.withCustomerLock(found.customerId, async () => {
         let intent = await deps.store.unsettledIntentOf(found.customerId);
         if (!intent || intent.id !== found.id) return undefined;
-        intent = await writerGone(deps, intent, iso(Math.min(Date.parse(intent.settleAfter), Date.now() + writeGraceMs(deps))));
+        intent = await writerGone(deps, intent, broughtForwardOf(deps, intent));
         if (Date.parse(intent.settleAfter) > Date.now()) return undefined;
         return settleIntent(deps, intent);
       });

@@ -110,7 +110,7 @@ export function toOpenedIntent(r: Row, payload: IntentPayload): WriteIntent {
   return intentOf(r, payload);
 }
 
-function intentOf(r: Row, payload?: IntentPayload): WriteIntent {
+function intentOf(r: Row, payload: IntentPayload = payloadOf(r)): WriteIntent {
   return {
     id: r.id as number,
     customerId: r.customer_id as number,
@@ -120,9 +120,9 @@ function intentOf(r: Row, payload?: IntentPayload): WriteIntent {
     requestId: r.request_id as string | null,
     changeId: r.change_id as number | null,
     supersededChangeId: r.superseded_change_id as number | null,
-    offeringsBefore: payload ? payload.offeringsBefore : list<Offering>(r.offerings_before),
-    targetOfferings: payload ? payload.targetOfferings : list<Offering>(r.target_offerings),
-    customerUpdate: payload ? payload.customerUpdate : customerUpdateOf(r.customer_update),
+    offeringsBefore: payload.offeringsBefore,
+    targetOfferings: payload.targetOfferings,
+    customerUpdate: payload.customerUpdate,
     status: r.status as WriteIntent['status'],
     settleAfter: r.settle_after as string,
     owner: r.owner as string,
@@ -131,8 +131,13 @@ function intentOf(r: Row, payload?: IntentPayload): WriteIntent {
   };
 }
 
-function customerUpdateOf(value: unknown): CustomerUpdate {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as CustomerUpdate;
+function payloadOf(r: Row): IntentPayload {
+  const update = r.customer_update;
+  return {
+    offeringsBefore: list<Offering>(r.offerings_before),
+    targetOfferings: list<Offering>(r.target_offerings),
+    customerUpdate: (typeof update === 'string' ? JSON.parse(update) : update) as CustomerUpdate,
+  };
 }
 
 /** Optional fields are left out when empty, so a record reads like the input that wrote it. */
