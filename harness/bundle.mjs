@@ -6,8 +6,7 @@
 // Names are not minified, so stack traces name our functions; the linked source maps lead back to
 // the sources' lines under NODE_OPTIONS=--enable-source-maps. undici stays in node_modules
 // (src/v3/undici-pool.ts loads it through createRequire, which a bundler leaves alone), as do the
-// operator page's uPlot files and iconv-lite (below). The WAL checkpoint worker is an entry of its
-// own, beside main.js, where src/store/wal-checkpointer.ts looks for it.
+// operator page's uPlot files and iconv-lite (below).
 // The benchmark's floors (bench/floor.ts, bench/floor-on-stack.ts) are bundled the same way into
 // dist/bench/bundle, so that an arm of `npm run bench` differs from the bridge only in what it does,
 // not in how its code is loaded.
@@ -20,10 +19,9 @@ import { fileURLToPath } from 'node:url';
 const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** Relative to the project root: each bundle's folder, and its entries (from tsc's output). */
-const WAL_WORKER = 'dist/src/store/wal-checkpoint-worker.js';
 const BUNDLES = [
-  { folder: 'dist/bundle', entries: { main: 'dist/src/main.js', 'wal-checkpoint-worker': WAL_WORKER } },
-  { folder: 'dist/bench/bundle', entries: { floor: 'dist/bench/floor.js', 'floor-on-stack': 'dist/bench/floor-on-stack.js', 'wal-checkpoint-worker': WAL_WORKER } },
+  { folder: 'dist/bundle', entries: { main: 'dist/src/main.js' } },
+  { folder: 'dist/bench/bundle', entries: { floor: 'dist/bench/floor.js', 'floor-on-stack': 'dist/bench/floor-on-stack.js' } },
 ];
 
 // The CommonJS packages in the bundle (express, pg, pino…) call require() for Node's modules; an

@@ -356,9 +356,9 @@ async function listenAdmin(config: BridgeConfig, deps: AdminDeps, logger: Logger
 /** The SQLite file BRIDGE_DB names, or DATABASE_URL's database; a file SQLite cannot use is a configuration problem naming BRIDGE_DB. */
 async function openConfiguredStore({ env }: BridgeConfig, schedulerConcurrency: number, logger: Logger): Promise<Store> {
   // The bridge's own connection then checkpoints the WAL itself, as SQLite does by default.
-  const onCheckpointWorkerError = (error: unknown) => logger.warn({ err: error }, 'the SQLite WAL checkpoint worker stopped; checkpoints run on the event loop again');
+  const onCheckpointError = (error: unknown) => logger.warn({ err: error }, "SQLite WAL checkpoints off the event loop stopped; the store's connection checkpoints for itself from now on");
   try {
-    return await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL, schedulerConcurrency, onCheckpointWorkerError });
+    return await openStore({ sqlitePath: env.BRIDGE_DB, databaseUrl: env.DATABASE_URL, schedulerConcurrency, onCheckpointError });
   } catch (error) {
     if (env.DATABASE_URL) throw error;
     throw new ConfigError([`BRIDGE_DB ${env.BRIDGE_DB} cannot be used as the SQLite store (${(error as Error).message})`]);

@@ -1,7 +1,6 @@
 // The bundle `npm start` and the image run (harness/bundle.mjs): a dozen modules for Node's loader
 // instead of about 900 resolutions at start-up (the reason for it: README "Idle memory: the bundle"), its
-// Node version check first, our classes' names kept, and the WAL checkpoint worker where the store
-// looks for it.
+// Node version check first, and our classes' names kept.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -10,10 +9,6 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bundle } from '../harness/bundle.mjs';
 import { entries, projectRoot, startCommand, startNode } from '../harness/processes.js';
-import { SqliteStore } from '../src/store/sqlite.js';
-import type { CheckpointReport } from '../src/store/wal-checkpointer.js';
-import { onCleanup } from './store/cleanup.js';
-import { seed, tempDir } from './store/helpers.js';
 
 /** A file of the compiled build (the processes project builds dist/ first). */
 const compiledModule = (path: string) => join(projectRoot, 'dist', path);
@@ -125,22 +120,6 @@ describe('the bundle', () => {
     const sources = chunks.flatMap((f) => (JSON.parse(readFileSync(join(folder, `${f}.map`), 'utf8')) as { sources: string[] }).sources);
     expect(sources).toContain('../../src/main.ts');
     expect(sources).toContain('../../src/store/sqlite.ts');
-  });
-
-  it('holds the WAL checkpoint worker where the store looks for it (beside main.js), and that worker checkpoints', async () => {
-    const worker = new URL('./wal-checkpoint-worker.js', pathToFileURL(compiledModule('bundle/main.js')));
-    expect(existsSync(worker)).toBe(true);
-    const path = join(tempDir(), 'bridge.db');
-    let checkpointed!: { resolve: (report: CheckpointReport) => void; reject: (error: unknown) => void };
-    const done = new Promise<CheckpointReport>((resolve, reject) => (checkpointed = { resolve, reject }));
-    const store = SqliteStore.open(path, {
-      checkpoints: { workerUrl: worker, startAfterCommits: 1, intervalMs: 5, onReport: (report) => report.log > 0 && report.checkpointed === report.log && checkpointed.resolve(report), onError: checkpointed.reject },
-    });
-    onCleanup(() => store.close());
-    const { alice } = await seed(store);
-    await store.appendAudit({ actor: 'operator', action: 'note', customerId: alice!.id, outcome: 'noted', detail: 'through the bundled worker' });
-    const report = await done;
-    expect(report.checkpointed).toBe(report.log);
   });
 
   it('a new build replaces the chunks of the one before, and leaves nothing of it', () => {

@@ -16,8 +16,8 @@ export interface StoreOptions {
   now?: (() => Date) | undefined;
   /** How many changes this process's scheduler applies at once (PostgreSQL sizes its lock pool for them). */
   schedulerConcurrency?: number | undefined;
-  /** SQLite: the WAL checkpoint worker failed (wal-checkpointer.ts); the store goes on without it. */
-  onCheckpointWorkerError?: ((error: unknown) => void) | undefined;
+  /** SQLite: a checkpoint off the event loop failed (wal-checkpointer.ts); the store goes on without them. */
+  onCheckpointError?: ((error: unknown) => void) | undefined;
 }
 
 /** Customer locks the edge may hold at once beside the scheduler's (each waits for its v3 calls). */
@@ -33,6 +33,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return PostgresStore.open(options.databaseUrl, { now: options.now, maxLockConnections });
   }
   if (!options.sqlitePath) throw new Error('no store configured: set BRIDGE_DB (SQLite file) or DATABASE_URL');
-  const checkpoints = options.onCheckpointWorkerError ? { onError: options.onCheckpointWorkerError } : {};
+  const checkpoints = options.onCheckpointError ? { onError: options.onCheckpointError } : {};
   return SqliteStore.open(options.sqlitePath, { ...(options.now ? { now: options.now } : {}), checkpoints });
 }

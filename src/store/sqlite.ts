@@ -30,7 +30,7 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
   busyTimeoutMs?: number;
   /** The customer lock across processes (customer-lock.ts). */
   customerLock?: CustomerLockOptions;
-  /** WAL checkpoints in a worker thread (wal-checkpointer.ts); `false`: SQLite's own, on the event loop. */
+  /** WAL checkpoints with their fsyncs off the event loop (wal-checkpointer.ts); `false`: SQLite's own, on the event loop. */
   checkpoints?: WalCheckpointOptions | false;
 }
 
