@@ -136,15 +136,20 @@ export class WalCheckpointer {
     this.state = 'closed';
     clearInterval(this.timer);
     await this.starting;
+    let finished = true;
     const inFlight = this.inFlight;
     if (inFlight) {
       let timeout: NodeJS.Timeout | undefined;
       // A flush stuck on a stalled disk does not hold close up for ever: closing the guard then is
       // safe, because the main connection's close fsyncs the database file before it drops the WAL.
-      await Promise.race([inFlight, new Promise<void>((resolve) => (timeout = setTimeout(resolve, this.options.stopTimeoutMs ?? 5_000)))]);
+      finished = await Promise.race([
+        inFlight.then(() => true),
+        new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), this.options.stopTimeoutMs ?? 5_000))),
+      ]);
       clearTimeout(timeout);
     }
-    await this.release();
+    // A file handle closes only after its pending fdatasync: not waited for when one is stuck.
+    await this.release(finished);
     if (wasRunning) this.options.onExit?.();
   }
 
@@ -215,8 +220,15 @@ export class WalCheckpointer {
   /** One checkpoint, steps 1 to 5 above; whether it found frames to copy. */
   private async checkpointOnce(c: Connections): Promise<boolean> {
     const flushed = { ms: 0 };
-    c.beginRead.run();
-    c.read.get();
+    try {
+      c.beginRead.run();
+      c.read.get();
+    } catch (error) {
+      this.endRead(c);
+      // Another process's connection recovering the WAL: the next tick tries again.
+      if (isBusy(error)) return true;
+      throw error;
+    }
     let copy: Copy | 'busy' | undefined;
     try {
       await this.flush(c, 'wal', flushed);
@@ -288,14 +300,16 @@ export class WalCheckpointer {
     this.options.onExit?.();
   }
 
-  private async release(): Promise<void> {
+  private async release(waitForFiles = true): Promise<void> {
     const c = this.connections;
     this.connections = undefined;
     this.guardKept = false;
     if (!c) return;
     c.guard.close();
     c.copier.close();
-    await Promise.all([c.wal.close(), c.database.close()]);
+    const closed = Promise.all([c.wal.close(), c.database.close()]);
+    if (waitForFiles) await closed;
+    else closed.catch(() => undefined);
   }
 
   private autocheckpoint(pages: number): void {
