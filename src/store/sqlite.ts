@@ -15,6 +15,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { setTimeout as delay } from 'node:timers/promises';
 import { RowCustomerLock, type CustomerLockOptions } from './customer-lock.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
+import { isBusy } from './sqlite-busy.js';
 import { positional } from './dialect.js';
 import { migrationScript, type Migration } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './schema/sqlite.js';
@@ -32,12 +33,6 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
   customerLock?: CustomerLockOptions;
   /** WAL checkpoints with their fsyncs off the event loop (wal-checkpointer.ts); `false`: SQLite's own, on the event loop. */
   checkpoints?: WalCheckpointOptions | false;
-}
-
-/** Another connection holds the lock this statement needs (SQLITE_BUSY, any extended code). */
-function isBusy(error: unknown): boolean {
-  const code = (error as { errcode?: unknown }).errcode;
-  return typeof code === 'number' && (code & 0xff) === 5;
 }
 
 export class DatabaseBusyError extends Error {

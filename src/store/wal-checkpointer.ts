@@ -21,11 +21,13 @@
 // grows; the main connection's close checkpoints with SQLite's own fsyncs); any other failure puts
 // the main connection back on SQLite's default (1,000 pages) at once. A flush that stalls (a slow
 // disk) holds the guard, so the WAL grows meanwhile instead of the event loop waiting.
-// The checkpointer starts with the twentieth commit within a second and stops after 30 s with
-// nothing to copy; the main connection is on SQLite's default meanwhile. Replaces a worker thread
+// A round with nothing committed since one that copied everything does nothing at all (no read, no
+// flush). The checkpointer starts with the twentieth commit within a second and stops after 30 s
+// with nothing to copy; the main connection is on SQLite's default meanwhile. Replaces a worker thread
 // that did the same with its own connection: about 12 MiB of RSS for its isolate.
 import { open, type FileHandle } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { isBusy } from './sqlite-busy.js';
 
 /** What one checkpoint that found frames to copy did (PRAGMA wal_checkpoint's row). */
 export interface CheckpointReport {
@@ -93,8 +95,6 @@ interface Connections {
 
 type Copy = Omit<CheckpointReport, 'flushMs'>;
 
-/** Another connection is checkpointing or recovering the WAL (SQLITE_BUSY, any extended code). */
-const isBusy = (error: unknown) => ((error as { errcode?: number }).errcode ?? 0) % 256 === 5;
 
 export class WalCheckpointer {
   /** idle: not running (SQLite checkpoints at its default); running; failed: never again; closed. */
@@ -107,6 +107,8 @@ export class WalCheckpointer {
   /** The guard's read is open past a failed flush of the database file: kept until close. */
   private guardKept = false;
   private idleTicks = 0;
+  /** A commit since the last round began, or frames that round left to copy: the next round has work. */
+  private pending = true;
   private lastCheckpointed = -1;
   private windowStart = 0;
   private commitsInWindow = 0;
@@ -121,6 +123,7 @@ export class WalCheckpointer {
 
   /** After each commit of the main connection: the checkpointer starts once the store is busy (that many commits within a second). */
   committed(): void {
+    this.pending = true;
     if (this.state !== 'idle') return;
     const now = Date.now();
     if (now - this.windowStart >= 1_000) {
@@ -155,6 +158,7 @@ export class WalCheckpointer {
 
   private start(): void {
     this.state = 'running';
+    this.pending = true;
     this.autocheckpoint(this.options.hardLimitPages ?? DEFAULT_HARD_LIMIT_PAGES);
     this.options.onStart?.();
     this.starting = this.connect().then(
@@ -206,15 +210,20 @@ export class WalCheckpointer {
   private tick(): void {
     const connections = this.connections;
     if (this.inFlight || this.state !== 'running' || !connections) return;
+    // Nothing committed here since a round that copied everything: an idle round, without I/O.
+    if (!this.pending) return this.countIdle(false);
+    this.pending = false;
     this.inFlight = this.checkpointOnce(connections)
       .then(
-        (copied) => {
-          this.idleTicks = copied ? 0 : this.idleTicks + 1;
-          if (this.state === 'running' && this.idleTicks >= (this.options.idleTicks ?? DEFAULT_IDLE_TICKS)) void this.idle();
-        },
+        (copied) => this.countIdle(copied),
         (error: unknown) => this.fail(error),
       )
       .finally(() => (this.inFlight = undefined));
+  }
+
+  private countIdle(copied: boolean): void {
+    this.idleTicks = copied ? 0 : this.idleTicks + 1;
+    if (this.state === 'running' && this.idleTicks >= (this.options.idleTicks ?? DEFAULT_IDLE_TICKS)) void this.idle();
   }
 
   /** One checkpoint, steps 1 to 5 above; whether it found frames to copy. */
@@ -226,7 +235,7 @@ export class WalCheckpointer {
     } catch (error) {
       this.endRead(c);
       // Another process's connection recovering the WAL: the next tick tries again.
-      if (isBusy(error)) return true;
+      if (isBusy(error)) return (this.pending = true);
       throw error;
     }
     let copy: Copy | 'busy' | undefined;
@@ -239,8 +248,11 @@ export class WalCheckpointer {
     }
     if (copy === undefined || copy === 'busy') {
       this.endRead(c);
+      if (copy === 'busy') this.pending = true;
       return copy === 'busy';
     }
+    // Frames past the guard's snapshot (commits during the WAL's flush) are the next round's.
+    if (copy.checkpointed < copy.log) this.pending = true;
     try {
       await this.flush(c, 'database', flushed);
     } catch (error) {

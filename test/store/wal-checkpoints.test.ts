@@ -298,6 +298,31 @@ describe('SQLite WAL checkpoints', () => {
     expect(auditsAfterReopen(path)).toBe(22);
   });
 
+  it('spend no I/O on rounds with nothing committed since one that copied everything', async () => {
+    const path = join(tempDir(), 'bridge.db');
+    const idleTicks = 20;
+    let walFlushes = 0;
+    let exited!: () => void;
+    const idle = new Promise<void>((resolve) => (exited = resolve));
+    const store = open(path, {
+      intervalMs: 5,
+      idleTicks,
+      flush: async (file, flushNow) => {
+        if (file === 'wal') walFlushes++;
+        await flushNow();
+      },
+      onExit: () => exited(),
+    });
+    const { alice } = await seed(store);
+    await writeAudits(store, alice!.id, 10, 5);
+    // Stopped after `idleTicks` rounds with nothing to copy, of which only those that found the
+    // last commits' frames flushed anything.
+    await idle;
+    expect(walFlushes).toBeGreaterThan(0);
+    expect(walFlushes).toBeLessThan(idleTicks);
+    expect(auditsInDatabaseFile(path)).toBe(10);
+  });
+
   it('are not needed for a database in memory: no checkpointer', async () => {
     let starts = 0;
     const store = open(':memory:', { onStart: () => starts++ });
